@@ -1,0 +1,142 @@
+import {
+  Attributes, InstrumentationScope, Nanos, Resource, SpanId, TraceId,
+  cloneAttributes, cloneResource, cloneScope,
+} from './common';
+
+/** OTLP AggregationTemporality values. */
+export const Temporality = { UNSPECIFIED: 0, DELTA: 1, CUMULATIVE: 2 } as const;
+/** DataPointFlags: the point is a "no recorded value" staleness marker. */
+export const FLAG_NO_RECORDED_VALUE = 1;
+
+export interface Exemplar {
+  filteredAttributes: Attributes;
+  timeUnixNano: Nanos;
+  /** Same rule as NumberDataPoint.value / isInt. */
+  value: number | bigint;
+  isInt: boolean;
+  spanId: SpanId;
+  traceId: TraceId;
+}
+
+interface PointBase {
+  attributes: Attributes;
+  startTimeUnixNano: Nanos;
+  timeUnixNano: Nanos;
+  exemplars: Exemplar[];
+  flags: number;
+}
+
+export interface NumberDataPoint extends PointBase {
+  /** as_double → number; as_int → number, or bigint beyond ±2^53. */
+  value: number | bigint;
+  /** True when the point was sent as as_int. */
+  isInt: boolean;
+}
+
+export interface HistogramDataPoint extends PointBase {
+  count: number;
+  sum?: number;
+  bucketCounts: number[];
+  explicitBounds: number[];
+  min?: number;
+  max?: number;
+}
+
+export interface ExpBuckets {
+  offset: number;
+  bucketCounts: number[];
+}
+
+export interface ExponentialHistogramDataPoint extends PointBase {
+  count: number;
+  sum?: number;
+  scale: number;
+  zeroCount: number;
+  positive: ExpBuckets;
+  negative: ExpBuckets;
+  min?: number;
+  max?: number;
+  zeroThreshold: number;
+}
+
+export interface ValueAtQuantile {
+  quantile: number;
+  value: number;
+}
+
+export interface SummaryDataPoint extends Omit<PointBase, 'exemplars'> {
+  count: number;
+  sum: number;
+  quantileValues: ValueAtQuantile[];
+}
+
+export interface GaugeData { type: 'gauge'; dataPoints: NumberDataPoint[] }
+export interface SumData { type: 'sum'; dataPoints: NumberDataPoint[]; aggregationTemporality: number; isMonotonic: boolean }
+export interface HistogramData { type: 'histogram'; dataPoints: HistogramDataPoint[]; aggregationTemporality: number }
+export interface ExponentialHistogramData { type: 'exponentialHistogram'; dataPoints: ExponentialHistogramDataPoint[]; aggregationTemporality: number }
+export interface SummaryData { type: 'summary'; dataPoints: SummaryDataPoint[] }
+/** A metric whose data field was not set (legal on the wire, carries no points). */
+export interface EmptyData { type: 'empty'; dataPoints: never[] }
+
+export type MetricData = GaugeData | SumData | HistogramData | ExponentialHistogramData | SummaryData | EmptyData;
+
+export interface Metric {
+  name: string;
+  description: string;
+  unit: string;
+  metadata: Attributes;
+  data: MetricData;
+}
+
+export interface ScopeMetrics {
+  scope: InstrumentationScope;
+  schemaUrl: string;
+  metrics: Metric[];
+}
+
+export interface ResourceMetrics {
+  resource: Resource;
+  schemaUrl: string;
+  scopeMetrics: ScopeMetrics[];
+}
+
+export interface Metrics {
+  resourceMetrics: ResourceMetrics[];
+}
+
+export function countDataPoints(m: Metrics): number {
+  let n = 0;
+  for (const rm of m.resourceMetrics) for (const sm of rm.scopeMetrics) for (const metric of sm.metrics) n += metric.data.dataPoints.length;
+  return n;
+}
+
+function clonePoint<P extends { attributes: Attributes; exemplars?: Exemplar[] }>(p: P): P {
+  const out = { ...p, attributes: cloneAttributes(p.attributes) };
+  if (p.exemplars) out.exemplars = p.exemplars.map((e) => ({ ...e, filteredAttributes: cloneAttributes(e.filteredAttributes) }));
+  for (const k of ['bucketCounts', 'explicitBounds', 'quantileValues'] as const) {
+    const v = (p as Record<string, unknown>)[k];
+    if (Array.isArray(v)) (out as Record<string, unknown>)[k] = v.map((x) => (typeof x === 'object' ? { ...x } : x));
+  }
+  const eh = p as unknown as ExponentialHistogramDataPoint;
+  if (eh.positive) {
+    const o = out as unknown as ExponentialHistogramDataPoint;
+    o.positive = { offset: eh.positive.offset, bucketCounts: eh.positive.bucketCounts.slice() };
+    o.negative = { offset: eh.negative.offset, bucketCounts: eh.negative.bucketCounts.slice() };
+  }
+  return out;
+}
+
+export function cloneMetric(m: Metric): Metric {
+  const data = { ...m.data, dataPoints: (m.data.dataPoints as PointBase[]).map(clonePoint) } as MetricData;
+  return { name: m.name, description: m.description, unit: m.unit, metadata: cloneAttributes(m.metadata), data };
+}
+
+export function cloneMetrics(m: Metrics): Metrics {
+  return {
+    resourceMetrics: m.resourceMetrics.map((rm) => ({
+      resource: cloneResource(rm.resource),
+      schemaUrl: rm.schemaUrl,
+      scopeMetrics: rm.scopeMetrics.map((sm) => ({ scope: cloneScope(sm.scope), schemaUrl: sm.schemaUrl, metrics: sm.metrics.map(cloneMetric) })),
+    })),
+  };
+}
