@@ -42,6 +42,11 @@ export interface CreateSettings<C> {
   config: C;
   logger: Logger;
   telemetry: Telemetry;
+  /**
+   * Where components keep files (default ./data, `service.data_dir` in the config). Persistent
+   * state goes through `StateStore.open(dataDir)` (src/state.ts).
+   */
+  dataDir: string;
 }
 
 export type JsonSchema = Record<string, unknown>;

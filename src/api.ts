@@ -1,0 +1,44 @@
+/**
+ * The interface of Vigil's own HTTP API (the `api` extension, 127.0.0.1:8686 by default).
+ * Features add their routes at start: `host.getExtension<ApiServer>(API_EXTENSION)?.route(...)`.
+ * Handlers return a JSON-able value (200) or an ApiResponse; throwing ApiError answers with its
+ * status and `{ "error": message }`.
+ */
+export const API_EXTENSION = 'api';
+
+export interface ApiRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** Values of `:name` segments of the route pattern. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON body (undefined when there is none). */
+  body: unknown;
+}
+
+export interface ApiResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Raw text or bytes body instead of JSON (dashboards, metrics). */
+  raw?: string | Uint8Array;
+}
+
+export type ApiHandler = (req: ApiRequest) => unknown | ApiResponse | Promise<unknown | ApiResponse>;
+
+export interface ApiServer {
+  /** Pattern like "/api/alerts/:fingerprint/ack". Later registrations of the same route replace earlier ones. */
+  route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: ApiHandler): void;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export function isApiResponse(v: unknown): v is ApiResponse {
+  return typeof v === 'object' && v !== null && typeof (v as ApiResponse).status === 'number' && ('body' in v || 'raw' in v);
+}
