@@ -58,6 +58,11 @@ interface FactoryBase<C> {
   configSchema: JsonSchema;
   /** For the type checker only: the config type. */
   readonly _config?: C;
+  /**
+   * Checks a JSON Schema cannot express (relations between fields). Runs at validation, after
+   * defaults; each problem names its path inside the component's config.
+   */
+  validate?(config: C): Array<{ path: Array<string | number>; message: string }>;
 }
 
 export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {

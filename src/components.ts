@@ -2,8 +2,14 @@
  * The one place where component factories are registered. Add a line here for each new component.
  */
 import type { Factory } from './component';
+import { forwardFactory } from '../connectors/forward';
+import { batchFactory } from '../processors/batch';
+import { memoryLimiterFactory } from '../processors/memory_limiter';
 
 export const factories: Factory[] = [
+  batchFactory,
+  memoryLimiterFactory,
+  forwardFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {
