@@ -1,0 +1,61 @@
+/**
+ * The named benchmark scenarios: what load to send and which config (bench/<config>.yaml) serves it.
+ * Every field can be overridden from the command line.
+ */
+import type { BenchSignal, Encoding } from './payloads';
+
+export interface Scenario {
+  name: string;
+  summary: string;
+  /** Config file name under bench/. */
+  config: string;
+  signal: BenchSignal;
+  transport: 'http' | 'grpc';
+  encoding: Encoding;
+  gzip: boolean;
+  itemsPerRequest: number;
+  concurrency: number;
+  /** Items per second; 0 = max rate. */
+  rate: number;
+  warmupMs: number;
+  durationMs: number;
+  /** Pin the server to one core and the generator to the other. */
+  pin: boolean;
+  /** After the run, count rows in this SQLite table and compare with what was accepted. */
+  verifyTable?: string;
+  /** Overload: measure capacity, offer `factor` times it, then check recovery. */
+  overload?: { factor: number; capacityMs: number; recoveryMs: number; concurrency: number };
+}
+
+const base = {
+  signal: 'traces' as BenchSignal,
+  transport: 'http' as const,
+  encoding: 'protobuf' as Encoding,
+  gzip: false,
+  itemsPerRequest: 500,
+  concurrency: 8,
+  rate: 0,
+  warmupMs: 3000,
+  durationMs: 15_000,
+  pin: true,
+};
+
+export const SCENARIOS: Scenario[] = [
+  { ...base, name: 'passthrough', config: 'passthrough', summary: 'OTLP/HTTP protobuf traces → batch → nop, max rate; spans per CPU-second of the server' },
+  { ...base, name: 'steady', config: 'steady', itemsPerRequest: 100, rate: 10_000, durationMs: 20_000, summary: '10,000 spans/s in requests of 100 spans (the Collector testbed load); server CPU and RSS' },
+  { ...base, name: 'sqlite', config: 'sqlite', pin: false, verifyTable: 'spans', summary: 'traces at max rate into the SQLite exporter, then every accepted span must be in the database' },
+  { ...base, name: 'metrics', config: 'metrics', summary: 'OTLP/HTTP protobuf metrics (gauges, sums, histograms) → batch → nop, max rate; data points' },
+  { ...base, name: 'logs', config: 'logs', summary: 'OTLP/HTTP protobuf logs → batch → nop, max rate; log records' },
+  { ...base, name: 'json', config: 'passthrough', encoding: 'json', summary: 'as passthrough, with OTLP/JSON bodies' },
+  { ...base, name: 'gzip', config: 'passthrough', gzip: true, summary: 'as passthrough, with gzip-compressed bodies' },
+  { ...base, name: 'grpc', config: 'passthrough', transport: 'grpc', summary: 'as passthrough, over OTLP/gRPC' },
+  {
+    ...base, name: 'overload', config: 'overload', durationMs: 30_000, warmupMs: 2000,
+    overload: { factor: 3, capacityMs: 5000, recoveryMs: 6000, concurrency: 256 },
+    summary: '3× the measured capacity for 30 s: refusals (429/503, Retry-After), RSS against the memory limit, survival, recovery',
+  },
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
