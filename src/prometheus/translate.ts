@@ -142,7 +142,8 @@ export class Translator {
   private translateMetric(metric: Metric, scoped: Map<string, string>, emit: (u: PointUpdate) => void): number {
     const naming = { namespace: this.opts.namespace, addSuffixes: this.opts.addMetricSuffixes !== false };
     const d = metric.data;
-    const help = metric.description;
+    // promtool (and some UIs) expect HELP on every family; the OpenTelemetry name is the best fallback.
+    const help = metric.description || metric.name;
     const unit = this.opts.addMetricSuffixes === false ? '' : promUnit(metric.unit);
     const res = this.currentResource;
     let latest = 0;
