@@ -1,0 +1,42 @@
+/**
+ * Points scored per second on one core, and bytes per series.
+ *
+ *   node -r ts-node/register/transpile-only bench/nab/throughput.ts --data DIR [--series N] [--rounds R]
+ *
+ * Replays every NAB file's values through N interleaved series states (round-robin, as a processor
+ * sees many series), after one untimed warm-up round.
+ */
+import { readCorpus } from './corpus';
+import { DEFAULT_PARAMS, newSeries, scorePoint, SeriesState } from '../../processors/anomaly/algorithm';
+
+function arg(name: string, def?: string): string {
+  const i = process.argv.indexOf(name);
+  if (i >= 0 && process.argv[i + 1] !== undefined) return process.argv[i + 1];
+  if (def === undefined) throw new Error(`missing ${name}`);
+  return def;
+}
+
+const corpus = readCorpus(arg('--data'));
+const seriesCount = Number(arg('--series', '1000'));
+const rounds = Number(arg('--rounds', '3'));
+const values: number[] = [];
+for (const s of corpus) for (const v of s.values) values.push(v);
+const data = Float64Array.from(values);
+
+const heapBefore = (globalThis.gc?.(), process.memoryUsage().heapUsed);
+const states: SeriesState[] = Array.from({ length: seriesCount }, () => newSeries(DEFAULT_PARAMS));
+const heapAfter = (globalThis.gc?.(), process.memoryUsage().heapUsed);
+const arrayBytes = states.reduce((a, s) => a + s.seen.byteLength, 0);
+
+let sink = 0;
+function round(): number {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < data.length; i++) sink += scorePoint(states[i % seriesCount], data[i], DEFAULT_PARAMS);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+round();
+let best = Infinity;
+for (let r = 0; r < rounds; r++) best = Math.min(best, round());
+console.log(`${data.length} points × ${rounds} rounds over ${seriesCount} series: best ${(data.length / best).toFixed(0)} points/s`);
+console.log(`memory per fresh series: ~${((heapAfter - heapBefore + arrayBytes) / seriesCount).toFixed(0)} bytes (heap delta${globalThis.gc ? '' : ' without --expose-gc, noisy'} + typed arrays)`);
+if (sink < 0) console.log(sink);
