@@ -3,13 +3,17 @@
  */
 import type { Factory } from './component';
 import { forwardFactory } from '../connectors/forward';
+import { apiExtensionFactory } from '../extensions/api';
 import { batchFactory } from '../processors/batch';
 import { memoryLimiterFactory } from '../processors/memory_limiter';
+import { otlpReceiverFactory } from '../receivers/otlp';
 
 export const factories: Factory[] = [
+  otlpReceiverFactory,
   batchFactory,
   memoryLimiterFactory,
   forwardFactory,
+  apiExtensionFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {

@@ -1,0 +1,123 @@
+/**
+ * OTLP/gRPC server (@grpc/grpc-js): the three Export services with gzip, a maximum message size,
+ * INVALID_ARGUMENT for data that cannot be decoded, and UNAVAILABLE / RESOURCE_EXHAUSTED carrying a
+ * RetryInfo detail when the pipeline pushes back, which is what OTLP clients retry on.
+ *
+ * Requests arrive as raw bytes and are decoded in the handler, so that a decoding failure becomes
+ * INVALID_ARGUMENT with a message instead of grpc-js's generic INTERNAL.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { SignalConsumers } from '../../src/component';
+import { PermanentError, RetryableError } from '../../src/errors';
+import { Signal, countItems } from '../../src/model';
+import { parseEndpoint } from '../../src/util/net';
+import { DecodeError, decode, encodeExportResponse, encodeStatus } from '../../src/otlp';
+import { dropInvalidItems } from './validate';
+
+export interface GrpcConfig {
+  endpoint: string;
+  max_recv_msg_size_mib: number;
+  max_concurrent_streams: number;
+  tls?: { cert_file: string; key_file: string };
+}
+
+const SERVICES: Record<Signal, { path: string; name: string }> = {
+  traces: { path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', name: 'TraceService' },
+  metrics: { path: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export', name: 'MetricsService' },
+  logs: { path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export', name: 'LogsService' },
+};
+
+type PartialSuccess = { rejected: number; errorMessage: string } | undefined;
+
+function serviceDefinition(signal: Signal): grpc.ServiceDefinition {
+  return {
+    Export: {
+      path: SERVICES[signal].path,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: (b: Buffer) => b,
+      requestDeserialize: (b: Buffer) => b,
+      responseSerialize: (p: PartialSuccess) => Buffer.from(encodeExportResponse(signal, p)),
+      responseDeserialize: (b: Buffer) => b,
+    },
+  };
+}
+
+export class OtlpGrpcServer {
+  private server?: grpc.Server;
+  private stopping = false;
+  address?: string;
+
+  constructor(private readonly cfg: GrpcConfig, private readonly next: SignalConsumers, private readonly logger: Logger) {}
+
+  async start(): Promise<string> {
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': Math.round(this.cfg.max_recv_msg_size_mib * 1024 * 1024),
+      ...(this.cfg.max_concurrent_streams > 0 ? { 'grpc.max_concurrent_streams': this.cfg.max_concurrent_streams } : {}),
+    });
+    for (const signal of ['traces', 'metrics', 'logs'] as Signal[]) {
+      if (!this.next[signal]) continue;
+      server.addService(serviceDefinition(signal), { Export: (call: grpc.ServerUnaryCall<Buffer, PartialSuccess>, cb: grpc.sendUnaryData<PartialSuccess>) => this.export(signal, call.request, cb) });
+    }
+    const ep = parseEndpoint(this.cfg.endpoint, 'protocols.grpc.endpoint');
+    const creds = this.cfg.tls
+      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(this.cfg.tls.cert_file), private_key: readFileSync(this.cfg.tls.key_file) }], false)
+      : grpc.ServerCredentials.createInsecure();
+    const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${ep.port}`, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${host}:${ep.port}: ${err.message}`)) : resolve(p))),
+    );
+    this.server = server;
+    this.address = `${host}:${port}`;
+    return this.address;
+  }
+
+  private async export(signal: Signal, body: Buffer, cb: grpc.sendUnaryData<PartialSuccess>): Promise<void> {
+    if (this.stopping) return cb(errorFor(new RetryableError('the server is shutting down', 1000)));
+    let data;
+    try {
+      data = decode(signal, body);
+    } catch (e) {
+      return cb({ code: grpc.status.INVALID_ARGUMENT, details: (e as Error).message });
+    }
+    const total = countItems(signal, data);
+    const { rejected, message } = dropInvalidItems(signal, data);
+    try {
+      if (total - rejected > 0) await this.next[signal]!.consume(data as never);
+      cb(null, rejected ? { rejected, errorMessage: message } : undefined);
+    } catch (e) {
+      if (e instanceof PermanentError && e.rejectedItems !== undefined && e.rejectedItems + rejected < total) {
+        return cb(null, { rejected: rejected + e.rejectedItems, errorMessage: [message, e.message].filter(Boolean).join('; ') });
+      }
+      if (!(e instanceof PermanentError) && !(e instanceof RetryableError) && !(e instanceof DecodeError)) {
+        this.logger.error({ err: (e as Error).message }, 'pipeline failed to accept OTLP data');
+      }
+      cb(errorFor(e));
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.stopping = true;
+    // tryShutdown lets calls in progress finish; their data reaches the pipeline before we return.
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => { server.forceShutdown(); resolve(); }, 10_000);
+      server.tryShutdown(() => { clearTimeout(t); resolve(); });
+    });
+    this.server = undefined;
+  }
+}
+
+function errorFor(e: unknown): Partial<grpc.ServiceError> {
+  if (e instanceof PermanentError || e instanceof DecodeError) return { code: grpc.status.INVALID_ARGUMENT, details: e.message };
+  const retryAfterMs = e instanceof RetryableError ? e.retryAfterMs ?? 1000 : 1000;
+  const code = e instanceof RetryableError && e.throttled ? grpc.status.RESOURCE_EXHAUSTED : grpc.status.UNAVAILABLE;
+  const details = e instanceof RetryableError ? e.message : 'internal error; retry later';
+  const metadata = new grpc.Metadata();
+  // The RetryInfo detail tells OTLP clients how long to wait before retrying.
+  metadata.set('grpc-status-details-bin', Buffer.from(encodeStatus(code, details, retryAfterMs)));
+  return { code, details, metadata };
+}

@@ -1,0 +1,97 @@
+/**
+ * `otlp` receiver: OTLP over HTTP (protobuf and JSON) and gRPC, for traces, metrics and logs.
+ * Config as the Collector's: `protocols.grpc` and/or `protocols.http`, each enabled by being present.
+ */
+import type { Component, ReceiverFactory } from '../../src/component';
+import { GrpcConfig, OtlpGrpcServer } from './grpc';
+import { HttpConfig, OtlpHttpServer } from './http';
+
+export interface OtlpReceiverConfig {
+  protocols: { grpc?: GrpcConfig; http?: HttpConfig };
+}
+
+export interface OtlpReceiver extends Component {
+  /** Bound addresses once started, e.g. { http: "127.0.0.1:4318", grpc: "127.0.0.1:4317" }. */
+  endpoints: { http?: string; grpc?: string };
+}
+
+const tlsSchema = {
+  type: 'object',
+  description: 'Serve over TLS with this certificate and key (PEM files).',
+  required: ['cert_file', 'key_file'],
+  properties: { cert_file: { type: 'string' }, key_file: { type: 'string' } },
+};
+
+export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
+  kind: 'receiver',
+  type: 'otlp',
+  description: 'Receives traces, metrics and logs over OTLP/gRPC and OTLP/HTTP (protobuf or JSON).',
+  signals: ['traces', 'metrics', 'logs'],
+  configSchema: {
+    type: 'object',
+    required: ['protocols'],
+    properties: {
+      protocols: {
+        type: 'object',
+        description: 'The transports to serve; each is enabled by being listed (an empty value takes all defaults).',
+        minProperties: 1,
+        properties: {
+          grpc: {
+            type: 'object',
+            properties: {
+              endpoint: { type: 'string', default: '127.0.0.1:4317', description: 'host:port to listen on; ":4317" or "0.0.0.0:4317" for all interfaces.' },
+              max_recv_msg_size_mib: { type: 'number', exclusiveMinimum: 0, default: 4, description: 'Largest request accepted, after decompression.' },
+              max_concurrent_streams: { type: 'integer', minimum: 0, default: 0, description: 'Streams per connection; 0 leaves the gRPC default.' },
+              tls: tlsSchema,
+            },
+          },
+          http: {
+            type: 'object',
+            properties: {
+              endpoint: { type: 'string', default: '127.0.0.1:4318', description: 'host:port to listen on; ":4318" or "0.0.0.0:4318" for all interfaces.' },
+              max_request_body_size: { type: 'integer', minimum: 1, default: 20 * 1024 * 1024, description: 'Largest body accepted in bytes, before and after decompression.' },
+              traces_url_path: { type: 'string', pattern: '^/', default: '/v1/traces' },
+              metrics_url_path: { type: 'string', pattern: '^/', default: '/v1/metrics' },
+              logs_url_path: { type: 'string', pattern: '^/', default: '/v1/logs' },
+              cors: {
+                type: 'object',
+                description: 'Cross-origin requests from browsers (e.g. the OpenTelemetry web SDK).',
+                properties: {
+                  allowed_origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Origins allowed, "*" wildcards permitted.' },
+                  allowed_headers: { type: 'array', items: { type: 'string' }, default: [] },
+                  max_age: { type: 'integer', minimum: 0, default: 0, description: 'Seconds browsers may cache a preflight answer.' },
+                },
+              },
+              tls: tlsSchema,
+            },
+          },
+        },
+      },
+    },
+  },
+  validate(c) {
+    return c.protocols.grpc || c.protocols.http ? [] : [{ path: ['protocols'], message: 'enable at least one of grpc, http' }];
+  },
+  create(settings, next): OtlpReceiver {
+    const { grpc, http } = settings.config.protocols;
+    const httpServer = http ? new OtlpHttpServer(http, next, settings.logger) : undefined;
+    const grpcServer = grpc ? new OtlpGrpcServer(grpc, next, settings.logger) : undefined;
+    const endpoints: OtlpReceiver['endpoints'] = {};
+    return {
+      endpoints,
+      async start() {
+        if (grpcServer) endpoints.grpc = await grpcServer.start();
+        try {
+          if (httpServer) endpoints.http = await httpServer.start();
+        } catch (e) {
+          await grpcServer?.shutdown();
+          throw e;
+        }
+        settings.logger.info({ ...endpoints }, 'OTLP receiver listening');
+      },
+      async shutdown() {
+        await Promise.all([httpServer?.shutdown(), grpcServer?.shutdown()]);
+      },
+    };
+  },
+};
