@@ -32,7 +32,8 @@ options (each overrides the scenario's default):
   --transport T         http | grpc
   --signal S            traces | metrics | logs
   --config FILE         collector config instead of bench/<scenario>.yaml
-  --target URL          load an already running collector (http://host:port; host:port for gRPC)
+  --target URL          load an already running collector (http://host:port; host:port for gRPC);
+                        "sink" starts the harness's own do-nothing receiver (the generator's ceiling)
   --pid N               with --target: sample this process's CPU and RSS
   --pin / --no-pin      server on --server-cores, generator on --generator-cores (default: per scenario)
   --server-cores C      default 1
@@ -191,7 +192,13 @@ export async function main(argv: string[]): Promise<number> {
   let server: RunningServer | undefined;
   let target = o.target;
   let pid = o.pid;
-  if (!target) {
+  if (target === 'sink') {
+    // The harness's own do-nothing receiver: shows the generator's ceiling on this machine.
+    server = await startServer({ root, argv: [join(__dirname, 'sink-main.js')], cores: s.pin ? o.serverCores : undefined, cpuProfDir: o.cpuProfDir });
+    const where = JSON.parse(server.readyLine) as { http: string; grpc: string };
+    target = s.transport === 'grpc' ? where.grpc : where.http;
+    pid = server.pid;
+  } else if (!target) {
     const config = o.configFile ?? join(root, 'bench', `${s.config}.yaml`);
     if (!existsSync(join(root, 'bin', 'vigil.js'))) throw new Error('bin/vigil.js not found: the harness starts Vigil from the project root');
     prepared = await prepareConfig(config);

@@ -2,7 +2,7 @@
  * Counts the items in an OTLP export request without decoding it into objects: enough for the
  * self-test sink to check independently what the generator claims it delivered.
  */
-import type { BenchSignal } from './payloads';
+import type { BenchSignal } from './otlp-paths';
 
 function readVarint(buf: Uint8Array, pos: number): [number, number] {
   let value = 0;

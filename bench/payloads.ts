@@ -17,7 +17,9 @@ import {
   ProtobufLogsSerializer, JsonLogsSerializer,
 } from '@opentelemetry/otlp-transformer';
 
-export type BenchSignal = 'traces' | 'metrics' | 'logs';
+import type { BenchSignal } from './otlp-paths';
+
+export type { BenchSignal } from './otlp-paths';
 export type Encoding = 'protobuf' | 'json';
 
 export interface PayloadOptions {
@@ -253,13 +255,6 @@ function toBuffer(u: Uint8Array | undefined): Buffer {
   if (!u) throw new Error('serializer returned nothing');
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
-
-export const HTTP_PATHS: Record<BenchSignal, string> = { traces: '/v1/traces', metrics: '/v1/metrics', logs: '/v1/logs' };
-export const GRPC_METHODS: Record<BenchSignal, string> = {
-  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-};
 
 export async function buildPayloads(options: PayloadOptions): Promise<PayloadSet> {
   const { signal, encoding, gzip, itemsPerRequest, distinct } = options;

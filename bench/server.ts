@@ -63,13 +63,20 @@ export async function prepareConfig(scenarioConfig: string): Promise<PreparedCon
   for (const [id, cfg] of Object.entries(isObj(doc.processors) ? doc.processors : {})) {
     if (typeOf(id) === 'memory_limiter' && isObj(cfg) && typeof cfg.limit_mib === 'number') out.memoryLimitMiB = cfg.limit_mib;
   }
+  // Self metrics default to a fixed port (8888); move them to a free one so runs can overlap.
+  const service = isObj(doc.service) ? doc.service : (doc.service = {});
+  const telemetry = isObj(service.telemetry) ? service.telemetry : (service.telemetry = {});
+  const metrics = isObj(telemetry.metrics) ? telemetry.metrics : (telemetry.metrics = {});
+  if (metrics.address === undefined) metrics.address = `127.0.0.1:${await freePort()}`;
   writeFileSync(out.configPath, stringify(doc));
   return out;
 }
 
 export interface ServerOptions {
   root: string;
-  configPath: string;
+  /** The script and its arguments; default `bin/vigil.js run --config <configPath>`. */
+  argv?: string[];
+  configPath?: string;
   /** Cores for `taskset -c`, e.g. "1"; undefined = not pinned. */
   cores?: string;
   /** Directory for V8 CPU profiles (node --cpu-prof). */
@@ -82,6 +89,8 @@ export interface RunningServer {
   /** Resolves when the process ends. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   alive(): boolean;
+  /** The log line that said the server is ready. */
+  readyLine: string;
   /** The server's last stderr lines (its own logs), for diagnosing a failed start or crash. */
   recentLog(): string[];
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -90,7 +99,7 @@ export interface RunningServer {
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const nodeArgs: string[] = [];
   if (o.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`);
-  nodeArgs.push(join(o.root, 'bin', 'vigil.js'), 'run', '--config', o.configPath);
+  nodeArgs.push(...(o.argv ?? [join(o.root, 'bin', 'vigil.js'), 'run', '--config', o.configPath ?? 'missing-config']));
   const [cmd, args] = o.cores !== undefined ? ['taskset', ['-c', o.cores, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
   // taskset execs node in place, so the pid is the server's own.
   const child: ChildProcess = spawn(cmd, args, { cwd: o.root, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -115,12 +124,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
   });
 
-  await new Promise<void>((resolve, reject) => {
+  const readyLine = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server not ready after ${o.readyTimeoutMs ?? 30_000} ms:\n${log.join('\n')}`)), o.readyTimeoutMs ?? 30_000);
     onLine = (line) => {
       if (line.includes('"msg":"Everything is ready"')) {
         clearTimeout(timer);
-        resolve();
+        resolve(line);
       }
     };
     exited.then(({ code, signal }) => {
@@ -132,6 +141,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   return {
     pid: child.pid!,
+    readyLine,
     exited,
     alive: () => running,
     recentLog: () => log.slice(),

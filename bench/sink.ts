@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { countJsonItems, countProtobufItems } from './count-items';
-import { GRPC_METHODS, HTTP_PATHS, type BenchSignal } from './payloads';
+import { GRPC_METHODS, HTTP_PATHS, type BenchSignal } from './otlp-paths';
 
 export interface SinkCounts {
   requests: number;

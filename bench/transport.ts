@@ -4,7 +4,7 @@
  */
 import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
-import { GRPC_METHODS, HTTP_PATHS, type BenchSignal } from './payloads';
+import { GRPC_METHODS, HTTP_PATHS, type BenchSignal } from './otlp-paths';
 
 export interface SendResult {
   /** HTTP status ("200", "429"), gRPC status ("grpc:OK", "grpc:UNAVAILABLE"), "timeout" or "error". */
