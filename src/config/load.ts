@@ -59,10 +59,10 @@ export function loadConfigSources(sources: ConfigSource[], env: NodeJS.ProcessEn
   let merged: Record<string, unknown> = {};
   for (const src of sources) {
     const lineCounter = new LineCounter();
-    const doc = parseDocument(src.text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+    const doc = parseDocument(src.text, { lineCounter, uniqueKeys: true });
     for (const err of doc.errors) {
       const pos = err.linePos?.[0];
-      issues.push({ file: src.name, line: pos?.line, col: pos?.col, path: '', message: `YAML syntax: ${err.message.split('\n')[0]}` });
+      issues.push({ file: src.name, line: pos?.line, col: pos?.col, path: '', message: `YAML syntax: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
     }
     if (doc.errors.length) continue;
     const walker = new Walker(src.name, lineCounter, positions, issues, warnings, env, doc);
