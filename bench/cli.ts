@@ -257,6 +257,8 @@ export async function main(argv: string[]): Promise<number> {
       const capacity = await runPhase('capacity', { rate: 0, concurrency: s.concurrency, durationMs: ov.capacityMs });
       const offered = Math.max(1, Math.round(capacity.itemsPerSecond * ov.factor));
       const over = await runPhase('overload', { rate: offered, concurrency: ov.concurrency, durationMs: s.durationMs });
+      // Let the pipeline drain what it queued before judging recovery.
+      await new Promise((r) => setTimeout(r, ov.settleMs));
       const recovery = await runPhase('recovery', { rate: 0, concurrency: s.concurrency, durationMs: ov.recoveryMs });
       const refusals = Object.entries(over.stats.byStatus).filter(([k]) => /^(429|503)$|^grpc:(UNAVAILABLE|RESOURCE_EXHAUSTED)$/.test(k)).reduce((a, [, v]) => a + v, 0);
       result.overload = {

@@ -24,7 +24,7 @@ export interface Scenario {
   /** After the run, count rows in this SQLite table and compare with what was accepted. */
   verifyTable?: string;
   /** Overload: measure capacity, offer `factor` times it, then check recovery. */
-  overload?: { factor: number; capacityMs: number; recoveryMs: number; concurrency: number };
+  overload?: { factor: number; capacityMs: number; settleMs: number; recoveryMs: number; concurrency: number };
 }
 
 const base = {
@@ -51,7 +51,7 @@ export const SCENARIOS: Scenario[] = [
   { ...base, name: 'grpc', config: 'passthrough', transport: 'grpc', summary: 'as passthrough, over OTLP/gRPC' },
   {
     ...base, name: 'overload', config: 'overload', durationMs: 30_000, warmupMs: 2000,
-    overload: { factor: 3, capacityMs: 5000, recoveryMs: 6000, concurrency: 256 },
+    overload: { factor: 3, capacityMs: 5000, settleMs: 2000, recoveryMs: 6000, concurrency: 256 },
     summary: '3× the measured capacity for 30 s: refusals (429/503, Retry-After), RSS against the memory limit, survival, recovery',
   },
 ];
