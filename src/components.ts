@@ -3,6 +3,9 @@
  */
 import type { Factory } from './component';
 import { forwardFactory } from '../connectors/forward';
+import { spanMetricsConnectorFactory } from '../connectors/spanmetrics';
+import { prometheusExporterFactory } from '../exporters/prometheus';
+import { prometheusRemoteWriteExporterFactory } from '../exporters/prometheusremotewrite';
 import { apiExtensionFactory } from '../extensions/api';
 import { batchFactory } from '../processors/batch';
 import { memoryLimiterFactory } from '../processors/memory_limiter';
@@ -13,6 +16,9 @@ export const factories: Factory[] = [
   batchFactory,
   memoryLimiterFactory,
   forwardFactory,
+  spanMetricsConnectorFactory,
+  prometheusExporterFactory,
+  prometheusRemoteWriteExporterFactory,
   apiExtensionFactory,
 ];
 
