@@ -2,11 +2,13 @@
  * The one place where component factories are registered. Add a line here for each new component.
  */
 import type { Factory } from './component';
+import { anomalyEventsConnectorFactory } from '../connectors/anomaly_events';
 import { forwardFactory } from '../connectors/forward';
 import { spanMetricsConnectorFactory } from '../connectors/spanmetrics';
 import { prometheusExporterFactory } from '../exporters/prometheus';
 import { prometheusRemoteWriteExporterFactory } from '../exporters/prometheusremotewrite';
 import { apiExtensionFactory } from '../extensions/api';
+import { anomalyProcessorFactory } from '../processors/anomaly';
 import { batchFactory } from '../processors/batch';
 import { memoryLimiterFactory } from '../processors/memory_limiter';
 import { otlpReceiverFactory } from '../receivers/otlp';
@@ -19,6 +21,8 @@ export const factories: Factory[] = [
   spanMetricsConnectorFactory,
   prometheusExporterFactory,
   prometheusRemoteWriteExporterFactory,
+  anomalyProcessorFactory,
+  anomalyEventsConnectorFactory,
   apiExtensionFactory,
 ];
 
