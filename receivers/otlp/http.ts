@@ -14,7 +14,7 @@ import type { SignalConsumers } from '../../src/component';
 import { PermanentError, RetryableError } from '../../src/errors';
 import { Signal, countItems } from '../../src/model';
 import { listen, parseEndpoint } from '../../src/util/net';
-import { DecodeError, decode, encodeExportResponse, encodeStatus, exportResponseJson, fromJson, statusJson } from '../../src/otlp';
+import { DecodeError, decode, encodeExportResponse, encodeStatus, exportResponseJson, parseJson, statusJson } from '../../src/otlp';
 import { dropInvalidItems } from './validate';
 
 export interface HttpConfig {
@@ -215,14 +215,7 @@ export class OtlpHttpServer {
   }
 
   private decodeBody(signal: Signal, body: Buffer, asJson: boolean) {
-    if (!asJson) return decode(signal, body);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch (e) {
-      throw new DecodeError(`invalid JSON: ${(e as Error).message}`);
-    }
-    return fromJson(signal, parsed);
+    return asJson ? parseJson(signal, body) : decode(signal, body);
   }
 }
 

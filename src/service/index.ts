@@ -3,6 +3,7 @@
  */
 import { createServer, Server } from 'node:http';
 import type { Logger } from 'pino';
+import type { Factory } from '../component';
 import { factories } from '../components';
 import { ConfigSource, loadConfigFiles, loadConfigSources } from '../config/load';
 import { validateConfig, ValidatedConfig } from '../config/validate';
@@ -19,6 +20,8 @@ export interface StartOptions {
   yaml?: string[];
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** Extra factories besides the registered ones (tests). */
+  factories?: Factory[];
 }
 
 export interface RunningCollector {
@@ -34,7 +37,7 @@ export function loadAndValidate(opts: StartOptions): ValidatedConfig {
   const loaded = opts.yaml
     ? loadConfigSources(opts.yaml.map((text, i): ConfigSource => ({ name: `<config ${i + 1}>`, text })), opts.env)
     : loadConfigFiles(opts.configFiles ?? [], opts.env);
-  return validateConfig(loaded, factories);
+  return validateConfig(loaded, opts.factories ? [...factories, ...opts.factories] : factories);
 }
 
 export async function startCollector(opts: StartOptions): Promise<RunningCollector> {
