@@ -1,0 +1,83 @@
+/**
+ * The alerting routes of Vigil's HTTP API (the `api` extension):
+ *
+ *   GET    /api/alerts[?state=pending|firing|resolved][&filter=<matcher>...]  alerts with state, fingerprint, labels, since
+ *   GET    /api/alerts/groups                                                  aggregation groups
+ *   POST   /api/alerts/:fingerprint/ack   {"by": "...", "comment": "..."}     acknowledge (stops escalation)
+ *   GET    /api/silences                                                       silences
+ *   POST   /api/silences                  Alertmanager postableSilence        create (or update with "id") → {"silenceID"}
+ *   GET    /api/silences/:id
+ *   DELETE /api/silences/:id                                                   expire
+ *
+ * Alertmanager API v2 aliases, so amtool-style clients work for silences and listing:
+ * GET /api/v2/alerts, GET /api/v2/alerts/groups, GET|POST /api/v2/silences, GET|DELETE /api/v2/silence/:id.
+ */
+import { ApiError, ApiRequest, ApiServer } from '../api';
+import type { Alerting, AlertState } from './alerting';
+import { Matcher, parseMatchers } from './matchers';
+
+function filters(req: ApiRequest): { state?: AlertState; matchers?: Matcher[] } {
+  const state = req.query.get('state') ?? undefined;
+  if (state !== undefined && !['pending', 'firing', 'resolved'].includes(state)) throw new ApiError(400, 'state must be pending, firing or resolved');
+  const raw = req.query.getAll('filter');
+  let matchers: Matcher[] | undefined;
+  try {
+    matchers = raw.length ? parseMatchers(raw) : undefined;
+  } catch (e) {
+    throw new ApiError(400, (e as Error).message);
+  }
+  return { ...(state ? { state: state as AlertState } : {}), ...(matchers ? { matchers } : {}) };
+}
+
+const FP = /^[0-9a-f]{16}$/;
+
+export function registerAlertingApi(api: ApiServer, alerting: Alerting): void {
+  const listAlerts = (req: ApiRequest) => alerting.listAlerts(filters(req));
+  const groups = () => alerting.listGroups();
+  const listSilences = () => alerting.listSilences();
+  const addSilence = (req: ApiRequest) => {
+    try {
+      return { silenceID: alerting.addSilence(req.body) };
+    } catch (e) {
+      throw new ApiError(400, (e as Error).message);
+    }
+  };
+  const getSilence = (req: ApiRequest) => {
+    const s = alerting.getSilence(req.params.id);
+    if (!s) throw new ApiError(404, `no silence ${req.params.id}`);
+    return s;
+  };
+  const expireSilence = (req: ApiRequest) => {
+    if (!alerting.getSilence(req.params.id)) throw new ApiError(404, `no silence ${req.params.id}`);
+    if (!alerting.expireSilence(req.params.id)) throw new ApiError(400, `silence ${req.params.id} has already expired`);
+    return { silenceID: req.params.id, status: { state: 'expired' } };
+  };
+
+  api.route('GET', '/api/alerts', listAlerts);
+  api.route('GET', '/api/alerts/groups', groups);
+  api.route('POST', '/api/alerts/:fingerprint/ack', (req) => {
+    const fp = req.params.fingerprint;
+    if (!FP.test(fp)) throw new ApiError(400, 'a fingerprint is 16 lowercase hex digits');
+    const body = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<string, unknown>;
+    const by = typeof body.by === 'string' && body.by ? body.by.slice(0, 256) : 'api';
+    const comment = typeof body.comment === 'string' ? body.comment.slice(0, 4096) : '';
+    const ack = alerting.acknowledge(fp, by, comment);
+    if (!ack) throw new ApiError(404, `no firing alert with fingerprint ${fp}`);
+    return { fingerprint: fp, acknowledged: { by: ack.by, comment: ack.comment, at: new Date(ack.at).toISOString() } };
+  });
+  api.route('GET', '/api/silences', listSilences);
+  api.route('POST', '/api/silences', addSilence);
+  api.route('GET', '/api/silences/:id', getSilence);
+  api.route('DELETE', '/api/silences/:id', expireSilence);
+
+  api.route('GET', '/api/v2/alerts', (req) => listAlerts(req).filter((a) => a.state !== 'pending').map((a) => ({
+    labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt ?? '0001-01-01T00:00:00Z', updatedAt: a.since,
+    generatorURL: '', fingerprint: a.fingerprint, receivers: a.receivers.map((name) => ({ name })),
+    status: { state: a.status.state, silencedBy: a.status.silencedBy, inhibitedBy: a.status.inhibitedBy },
+  })));
+  api.route('GET', '/api/v2/alerts/groups', groups);
+  api.route('GET', '/api/v2/silences', listSilences);
+  api.route('POST', '/api/v2/silences', addSilence);
+  api.route('GET', '/api/v2/silence/:id', getSilence);
+  api.route('DELETE', '/api/v2/silence/:id', expireSilence);
+}
