@@ -12,6 +12,7 @@ import { OPENMETRICS_CONTENT_TYPE, Renderer, TEXT_CONTENT_TYPE, negotiateFormat 
 import { SeriesStore } from '../../src/prometheus/store';
 import { Translator } from '../../src/prometheus/translate';
 import { parseDuration } from '../../src/util/duration';
+import { listen, parseEndpoint } from '../../src/util/net';
 
 const gzipAsync = promisify(gzip);
 
@@ -26,15 +27,6 @@ export interface PrometheusExporterConfig {
   enable_open_metrics: boolean;
   add_metric_suffixes: boolean;
   max_series: number;
-}
-
-/** "host:port" (IPv6 as "[::1]:9464"); a bare ":port" binds to 127.0.0.1, never all interfaces by accident. */
-export function parseEndpoint(endpoint: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(endpoint.trim());
-  if (!m) throw new Error(`invalid endpoint "${endpoint}": expected host:port`);
-  const port = Number(m[3]);
-  if (port > 65535) throw new Error(`invalid endpoint "${endpoint}": port out of range`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
 export class PrometheusExporter implements Component {
@@ -94,15 +86,8 @@ export class PrometheusExporter implements Component {
   }
 
   async start(): Promise<void> {
-    const { host, port } = parseEndpoint(this.s.config.endpoint);
     const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const bound = await listen(server, parseEndpoint(this.s.config.endpoint, `exporters.${this.s.id}.endpoint`));
     this.server = server;
     const exp = parseDuration(this.s.config.metric_expiration);
     if (exp > 0) {
@@ -113,7 +98,7 @@ export class PrometheusExporter implements Component {
       }, Math.min(Math.max(exp / 2, 1000), 30_000));
       this.expiryTimer.unref();
     }
-    this.s.logger.info({ endpoint: `${this.address?.host}:${this.address?.port}` }, 'prometheus exporter listening');
+    this.s.logger.info({ endpoint: bound }, 'prometheus exporter listening');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
