@@ -125,9 +125,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
 
   const readyLine = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready after ${o.readyTimeoutMs ?? 30_000} ms:\n${log.join('\n')}`)), o.readyTimeoutMs ?? 30_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server not ready after ${o.readyTimeoutMs ?? 30_000} ms:\n${log.join('\n')}`));
+    }, o.readyTimeoutMs ?? 30_000);
     onLine = (line) => {
-      if (line.includes('"msg":"Everything is ready"')) {
+      // The Collector's words: "Everything is ready. Begin running and processing data."
+      if (line.includes('"msg":"Everything is ready')) {
         clearTimeout(timer);
         resolve(line);
       }
