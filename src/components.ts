@@ -2,6 +2,7 @@
  * The one place where component factories are registered. Add a line here for each new component.
  */
 import type { Factory } from './component';
+import { alertsConnectorFactory } from '../connectors/alerts';
 import { anomalyEventsConnectorFactory } from '../connectors/anomaly_events';
 import { forwardFactory } from '../connectors/forward';
 import { spanMetricsConnectorFactory } from '../connectors/spanmetrics';
@@ -23,6 +24,7 @@ export const factories: Factory[] = [
   prometheusRemoteWriteExporterFactory,
   anomalyProcessorFactory,
   anomalyEventsConnectorFactory,
+  alertsConnectorFactory,
   apiExtensionFactory,
 ];
 
