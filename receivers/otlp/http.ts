@@ -172,13 +172,14 @@ export class OtlpHttpServer {
       message = 'internal error; retry later';
     }
     if (retryAfterMs !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-    if (status === 413 || (status === 400 && !req.complete)) headers.Connection = 'close';
+    if (status === 413) headers.Connection = 'close';
     if (status >= 500 || status === 429) this.logger.debug({ status, err: message }, 'OTLP/HTTP request refused');
     if (res.headersSent) return;
     if (asJson) res.writeHead(status, { ...headers, 'Content-Type': JSON_TYPE }).end(JSON.stringify(statusJson(code, message)));
     else res.writeHead(status, { ...headers, 'Content-Type': PROTOBUF }).end(encodeStatus(code, message, retryAfterMs));
-    // A body we stopped reading (too large, wrong encoding) is not drained: the connection goes.
-    if (!req.complete) res.once('finish', () => req.destroy());
+    // Discard what is left of a body we did not read; with Connection: close (too large) Node ends
+    // the connection after the answer, so a huge upload is not read to its end.
+    if (!req.complete) req.resume();
   }
 
   /** Read the body, refusing more than the limit before and after decompression. */
