@@ -3,19 +3,21 @@
  * OTLP endpoint), drives load at it, samples the server from /proc and prints the result.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, appendFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, appendFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { projectRoot } from '../src/paths';
 import { parseDuration } from '../src/util/duration';
 import { Generator, type PhaseOptions, type PhaseStats } from './load';
 import { buildPayloads, type BenchSignal, type Encoding } from './payloads';
 import { ProcSampler, type ProcSample } from './proc';
+import { formatTop, topFunctions } from './profile-summary';
 import { formatTable, jsonLine, machineDescription, type BenchResult, type PhaseResult, type ServerFigures } from './report';
 import { SCENARIOS, findScenario, type Scenario } from './scenarios';
 import { prepareConfig, startServer, type PreparedConfig, type RunningServer } from './server';
 import { createTransport } from './transport';
 
 const USAGE = `usage: npm run bench -- <scenario> [options]
+       npm run bench -- profile FILE.cpuprofile [N]   (top N functions by self time)
 
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join('\n')}
@@ -172,6 +174,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${(e as Error).message}\n`);
     return 2;
   }
+  if (argv[0] === 'profile') {
+    if (!argv[1]) {
+      process.stderr.write('usage: npm run bench -- profile FILE.cpuprofile [N]\n');
+      return 2;
+    }
+    process.stdout.write(`${formatTop(topFunctions(resolve(argv[1]), root, Number(argv[2]) || 30))}\n`);
+    return 0;
+  }
   if (typeof opts === 'string') {
     process.stdout.write(opts);
     return argv[0] && argv[0] !== 'list' && argv[0] !== '--help' && argv[0] !== '-h' ? 2 : 0;
@@ -285,7 +295,14 @@ export async function main(argv: string[]): Promise<number> {
         notes.push(`the server died during the run (code ${end.code}, signal ${end.signal})`);
         exitCode = 1;
       } else if (end.signal === 'SIGKILL') notes.push('the server did not stop within 30 s of SIGTERM and was killed');
-      if (o.cpuProfDir) notes.push(`CPU profile written to ${o.cpuProfDir} (open in Chrome DevTools or speedscope)`);
+      if (o.cpuProfDir) {
+        const mine = readdirSync(o.cpuProfDir).filter((f) => f.includes(`.${server.pid}.`) && f.endsWith('.cpuprofile'));
+        if (mine.length > 0) {
+          const file = join(o.cpuProfDir, mine[mine.length - 1]);
+          notes.push(`CPU profile: ${file} (open in Chrome DevTools or speedscope)`);
+          process.stderr.write(`${formatTop(topFunctions(file, root, 25))}\n`);
+        } else notes.push(`no CPU profile was written to ${o.cpuProfDir} (the server must exit normally on SIGTERM)`);
+      }
     }
   }
 
