@@ -17,6 +17,9 @@
  *    never seen before. This catches shape changes that stay within the usual range (a missing daily
  *    peak, a new oscillation), which residual statistics miss.
  *
+ * Novelty alone fires on every new extreme of plain noise, so it only counts when the statistical
+ * score corroborates it (≥ noveltyGate).
+ *
  * After a score ≥ alarmLevel, the following `refractory` points score 0: one episode, one alarm (as
  * CAD's rest period), so that an incident is reported when it starts rather than on every point.
  */
@@ -36,6 +39,8 @@ export interface AnomalyParams {
   levels: number;
   /** Longest context, in points, of the context model. */
   order: number;
+  /** Context novelty counts only when the statistical score is at least this (corroboration). */
+  noveltyGate: number;
   /** A score from which the next `refractory` points are masked. */
   alarmLevel: number;
   /** Points masked after an alarm (0 disables masking). */
@@ -43,13 +48,14 @@ export interface AnomalyParams {
 }
 
 export const DEFAULT_PARAMS: Readonly<AnomalyParams> = Object.freeze({
-  warmup: 30,
+  warmup: 100,
   levelMemory: 2000,
   stepMemory: 1000,
   surpriseMemory: 2000,
   scoreDecades: 5,
   levels: 24,
   order: 3,
+  noveltyGate: 0.4,
   alarmLevel: 0.75,
   refractory: 150,
 });
@@ -162,7 +168,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   s.stepDev += ad * (stepc - s.stepDev);
   s.prev = x;
 
-  let score = s.n > p.warmup ? Math.max(stat, novelty) : 0;
+  let score = s.n > p.warmup ? Math.max(stat, stat >= p.noveltyGate ? novelty : 0) : 0;
   if (p.refractory > 0) {
     const masked = s.sinceAlarm < p.refractory;
     if (s.sinceAlarm < Number.MAX_SAFE_INTEGER) s.sinceAlarm++;

@@ -19,6 +19,7 @@ export interface AlgorithmConfig {
   score_decades: number;
   levels: number;
   order: number;
+  novelty_gate: number;
   refractory: number;
 }
 
@@ -62,6 +63,7 @@ export const commonProperties: Record<string, JsonSchema> = {
       score_decades: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_PARAMS.scoreDecades },
       levels: { type: 'integer', minimum: 0, maximum: 256, default: DEFAULT_PARAMS.levels },
       order: { type: 'integer', minimum: 1, maximum: 8, default: DEFAULT_PARAMS.order },
+      novelty_gate: { type: 'number', minimum: 0, maximum: 1, default: DEFAULT_PARAMS.noveltyGate },
       refractory: { type: 'integer', minimum: 0, default: DEFAULT_PARAMS.refractory, description: 'Points masked after an anomaly.' },
     },
   },
@@ -77,6 +79,7 @@ export function toParams(c: CommonConfig): AnomalyParams {
     scoreDecades: a.score_decades ?? DEFAULT_PARAMS.scoreDecades,
     levels: a.levels ?? DEFAULT_PARAMS.levels,
     order: a.order ?? DEFAULT_PARAMS.order,
+    noveltyGate: a.novelty_gate ?? DEFAULT_PARAMS.noveltyGate,
     alarmLevel: c.threshold,
     refractory: a.refractory ?? DEFAULT_PARAMS.refractory,
   };
