@@ -196,7 +196,7 @@ export async function main(argv: string[]): Promise<number> {
   // Trace requests get fresh ids each time so a store that keys on ids sees no duplicates; gzip
   // bodies would need recompressing per request, so those repeat.
   const freshIds = s.signal === 'traces' && !s.gzip;
-  if (s.gzip && s.verifyTable) notes.push('gzip bodies repeat their ids; a store keyed on ids may count fewer rows');
+  if (s.gzip && s.verifyTables) notes.push('gzip bodies repeat their ids; a store keyed on ids may count fewer rows');
 
   let prepared: PreparedConfig | undefined;
   let server: RunningServer | undefined;
@@ -306,15 +306,16 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
-  if (s.verifyTable && prepared?.sqlitePath) {
+  if (s.verifyTables && prepared?.sqlitePath) {
     // Everything acknowledged, warm-up included, must be in the database.
     const acked = gen.totalAccepted;
+    const table = s.verifyTables.join('+');
     try {
-      const rows = countRows(prepared.sqlitePath, s.verifyTable);
-      result.sqlite = { table: s.verifyTable, rows, accepted: acked, missing: Math.max(0, acked - rows) };
+      const rows = s.verifyTables.reduce((a, t) => a + countRows(prepared!.sqlitePath!, t), 0);
+      result.sqlite = { table, rows, accepted: acked, missing: Math.max(0, acked - rows) };
       if (rows < acked) exitCode = 1;
     } catch (e) {
-      result.sqlite = { table: s.verifyTable, rows: 0, accepted: acked, missing: acked, error: (e as Error).message };
+      result.sqlite = { table, rows: 0, accepted: acked, missing: acked, error: (e as Error).message };
       exitCode = 1;
     }
   }

@@ -21,8 +21,8 @@ export interface Scenario {
   durationMs: number;
   /** Pin the server to one core and the generator to the other. */
   pin: boolean;
-  /** After the run, count rows in this SQLite table and compare with what was accepted. */
-  verifyTable?: string;
+  /** After the run, count rows in these SQLite tables and compare the sum with what was accepted. */
+  verifyTables?: string[];
   /** Overload: measure capacity, offer `factor` times it, then check recovery. */
   overload?: { factor: number; capacityMs: number; settleMs: number; recoveryMs: number; concurrency: number };
 }
@@ -43,7 +43,9 @@ const base = {
 export const SCENARIOS: Scenario[] = [
   { ...base, name: 'passthrough', config: 'passthrough', summary: 'OTLP/HTTP protobuf traces → batch → nop, max rate; spans per CPU-second of the server' },
   { ...base, name: 'steady', config: 'steady', itemsPerRequest: 100, rate: 10_000, durationMs: 20_000, summary: '10,000 spans/s in requests of 100 spans (the Collector testbed load); server CPU and RSS' },
-  { ...base, name: 'sqlite', config: 'sqlite', pin: false, verifyTable: 'spans', summary: 'traces at max rate into the SQLite exporter, then every accepted span must be in the database' },
+  { ...base, name: 'sqlite', config: 'sqlite', pin: false, verifyTables: ['spans'], summary: 'traces at max rate into the SQLite exporter, then every accepted span must be in the database' },
+  { ...base, name: 'sqlite-metrics', config: 'sqlite', signal: 'metrics', pin: false, verifyTables: ['metric_number_points', 'metric_histogram_points'], summary: 'metric points at max rate into SQLite, then every accepted point must be in the database' },
+  { ...base, name: 'sqlite-logs', config: 'sqlite', signal: 'logs', pin: false, verifyTables: ['logs'], summary: 'log records at max rate into SQLite, then every accepted record must be in the database' },
   { ...base, name: 'metrics', config: 'metrics', summary: 'OTLP/HTTP protobuf metrics (gauges, sums, histograms) → batch → nop, max rate; data points' },
   { ...base, name: 'logs', config: 'logs', summary: 'OTLP/HTTP protobuf logs → batch → nop, max rate; log records' },
   { ...base, name: 'json', config: 'passthrough', encoding: 'json', summary: 'as passthrough, with OTLP/JSON bodies' },
