@@ -90,8 +90,9 @@ export function htmlDecode(s: string): string {
         v = v * (hex ? 16 : 10) + d;
         j++;
       }
-      if (j > start && v > 0 && v <= 0x10ffff) {
-        out += String.fromCodePoint(v);
+      if (j > start && v <= 0x10ffff) {
+        // &#0; becomes U+FFFD, as in browsers.
+        out += v === 0 ? '\ufffd' : String.fromCodePoint(v);
         if (s.charCodeAt(j) === 59) j++;
         i = j;
         continue;

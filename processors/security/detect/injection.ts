@@ -24,7 +24,7 @@ export function inspectValue(value: string, opts: InspectOptions = {}): Injectio
   const max = opts.maxLength ?? 16384;
   const v = value.length > max ? value.slice(0, max) : value;
   let sqli: InjectionFinding = { score: 0, reason: '', fingerprint: '', context: 'bare' };
-  let xss: XssFinding = { score: 0, reason: '', context: 'html' };
+  let xss: XssFinding = { score: 0, reason: '', context: '' };
   for (const form of decodedForms(v, opts.plusAsSpace ?? false)) {
     if (opts.sqli !== false) {
       const s = scoreSqli(form);
