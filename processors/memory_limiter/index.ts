@@ -111,7 +111,11 @@ export function createMemoryLimiter<S extends Signal>(s: CreateSettings<MemoryLi
       g.release();
     },
     consume(data: SignalData[S]): Promise<void> {
-      g.admit();
+      try {
+        g.admit();
+      } catch (e) {
+        return Promise.reject(e);
+      }
       return next.consume(data);
     },
   };
