@@ -20,7 +20,7 @@ const USAGE = `usage: npm run bench -- <scenario> [options]
        npm run bench -- profile FILE.cpuprofile [N]   (top N functions by self time)
 
 scenarios:
-${SCENARIOS.map((s) => `  ${s.name.padEnd(12)} ${s.summary}`).join('\n')}
+${SCENARIOS.map((s) => `  ${s.name.padEnd(15)} ${s.summary}`).join('\n')}
 
 options (each overrides the scenario's default):
   --duration D          measured time, e.g. 15s
