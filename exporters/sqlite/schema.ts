@@ -1,0 +1,188 @@
+/**
+ * The SQLite schema of the store, shared by the writer (worker.ts) and the read side (store.ts).
+ * Documented for users in README.md; bump SCHEMA_VERSION on any incompatible change.
+ *
+ * Conventions: times are INTEGER unix nanoseconds (read them with `safeIntegers` to keep all 64
+ * bits), trace and span ids lowercase hex TEXT ('' when unset), attributes JSON objects in TEXT
+ * (query them with json_extract(attributes, '$."http.route"')).
+ */
+export const SCHEMA_VERSION = 1;
+
+export const TABLES = {
+  meta: 'vigil_meta',
+  resources: 'resources',
+  scopes: 'scopes',
+  spans: 'spans',
+  logs: 'logs',
+  series: 'metric_series',
+  numberPoints: 'metric_number_points',
+  numberRollup: 'metric_number_rollup_1m',
+  histogramPoints: 'metric_histogram_points',
+  expHistogramPoints: 'metric_exp_histogram_points',
+  summaryPoints: 'metric_summary_points',
+} as const;
+
+/** Width of a rollup bucket of metric_number_rollup_1m. */
+export const ROLLUP_BUCKET_NANOS = 60_000_000_000n;
+
+export const DDL = `
+CREATE TABLE IF NOT EXISTS vigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS resources (
+  resource_id INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  service_name TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  dropped_attributes_count INTEGER NOT NULL,
+  schema_url TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS scopes (
+  scope_id INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  version TEXT NOT NULL,
+  attributes TEXT NOT NULL,
+  dropped_attributes_count INTEGER NOT NULL,
+  schema_url TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS spans (
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  parent_span_id TEXT NOT NULL,
+  trace_state TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  start_time_unix_nano INTEGER NOT NULL,
+  end_time_unix_nano INTEGER NOT NULL,
+  duration_nano INTEGER GENERATED ALWAYS AS (end_time_unix_nano - start_time_unix_nano) VIRTUAL,
+  status_code INTEGER NOT NULL,
+  status_message TEXT NOT NULL,
+  service_name TEXT NOT NULL,
+  resource_id INTEGER NOT NULL,
+  scope_id INTEGER NOT NULL,
+  attributes TEXT NOT NULL,
+  dropped_attributes_count INTEGER NOT NULL,
+  events TEXT,
+  dropped_events_count INTEGER NOT NULL,
+  links TEXT,
+  dropped_links_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spans_trace_id ON spans (trace_id);
+CREATE INDEX IF NOT EXISTS spans_start ON spans (start_time_unix_nano);
+CREATE INDEX IF NOT EXISTS spans_service_start ON spans (service_name, start_time_unix_nano);
+
+CREATE TABLE IF NOT EXISTS logs (
+  ts_unix_nano INTEGER NOT NULL,
+  time_unix_nano INTEGER NOT NULL,
+  observed_time_unix_nano INTEGER NOT NULL,
+  severity_number INTEGER NOT NULL,
+  severity_text TEXT NOT NULL,
+  body_type TEXT NOT NULL,
+  body TEXT,
+  attributes TEXT NOT NULL,
+  dropped_attributes_count INTEGER NOT NULL,
+  flags INTEGER NOT NULL,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  event_name TEXT NOT NULL,
+  service_name TEXT NOT NULL,
+  resource_id INTEGER NOT NULL,
+  scope_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS logs_ts ON logs (ts_unix_nano);
+CREATE INDEX IF NOT EXISTS logs_service_ts ON logs (service_name, ts_unix_nano);
+CREATE INDEX IF NOT EXISTS logs_trace_id ON logs (trace_id) WHERE trace_id <> '';
+
+CREATE TABLE IF NOT EXISTS metric_series (
+  series_id INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL UNIQUE,
+  metric_name TEXT NOT NULL,
+  metric_type TEXT NOT NULL,
+  description TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  aggregation_temporality INTEGER NOT NULL,
+  is_monotonic INTEGER NOT NULL,
+  attributes TEXT NOT NULL,
+  metadata TEXT NOT NULL,
+  service_name TEXT NOT NULL,
+  resource_id INTEGER NOT NULL,
+  scope_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metric_series_name ON metric_series (metric_name);
+
+CREATE TABLE IF NOT EXISTS metric_number_points (
+  series_id INTEGER NOT NULL,
+  time_unix_nano INTEGER NOT NULL,
+  start_time_unix_nano INTEGER NOT NULL,
+  value,
+  flags INTEGER NOT NULL,
+  exemplars TEXT,
+  PRIMARY KEY (series_id, time_unix_nano)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS metric_number_rollup_1m (
+  series_id INTEGER NOT NULL,
+  bucket_unix_nano INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  sum REAL NOT NULL,
+  min REAL NOT NULL,
+  max REAL NOT NULL,
+  first_time_unix_nano INTEGER NOT NULL,
+  first_value REAL NOT NULL,
+  last_time_unix_nano INTEGER NOT NULL,
+  last_value REAL NOT NULL,
+  PRIMARY KEY (series_id, bucket_unix_nano)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS metric_histogram_points (
+  series_id INTEGER NOT NULL,
+  time_unix_nano INTEGER NOT NULL,
+  start_time_unix_nano INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  sum REAL,
+  min REAL,
+  max REAL,
+  bucket_counts TEXT NOT NULL,
+  explicit_bounds TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  exemplars TEXT,
+  PRIMARY KEY (series_id, time_unix_nano)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS metric_exp_histogram_points (
+  series_id INTEGER NOT NULL,
+  time_unix_nano INTEGER NOT NULL,
+  start_time_unix_nano INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  sum REAL,
+  min REAL,
+  max REAL,
+  scale INTEGER NOT NULL,
+  zero_count INTEGER NOT NULL,
+  zero_threshold REAL NOT NULL,
+  positive_offset INTEGER NOT NULL,
+  positive_bucket_counts TEXT NOT NULL,
+  negative_offset INTEGER NOT NULL,
+  negative_bucket_counts TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  exemplars TEXT,
+  PRIMARY KEY (series_id, time_unix_nano)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS metric_summary_points (
+  series_id INTEGER NOT NULL,
+  time_unix_nano INTEGER NOT NULL,
+  start_time_unix_nano INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  sum REAL NOT NULL,
+  quantile_values TEXT NOT NULL,
+  flags INTEGER NOT NULL,
+  PRIMARY KEY (series_id, time_unix_nano)
+) WITHOUT ROWID;
+`;
+
+/** Tables of metric points, with the columns the writer fills (in order). */
+export const POINT_TABLES = [TABLES.numberPoints, TABLES.histogramPoints, TABLES.expHistogramPoints, TABLES.summaryPoints] as const;

@@ -1,0 +1,355 @@
+/**
+ * The writer thread: owns the database, inserts the rows the main thread posts, in transactions
+ * of `batch_size` rows or every `flush_interval`, and runs retention. Nothing here logs row
+ * contents: failures are reported to the main thread as counts and SQLite's error message.
+ *
+ * Protocol (main → worker): {op:'write', batch} | {op:'flush', id} | {op:'close', id}
+ *           (worker → main): {op:'ready'} | {op:'fatal', message} | {op:'committed', rows}
+ *                            | {op:'failed', rows, spans, logs, points, message} | {op:'flushed', id}
+ *                            | {op:'retention', deleted, ms} | {op:'closed', id}
+ */
+import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, RowBatch, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS,
+} from './rows';
+import { DDL, ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES } from './schema';
+
+export interface WorkerOptions {
+  path: string;
+  batchSize: number;
+  flushIntervalMs: number;
+  maxAgeMs: number;
+  maxSizeBytes: number;
+  checkIntervalMs: number;
+}
+
+type Msg = { op: 'write'; batch: RowBatch } | { op: 'flush'; id: number } | { op: 'close'; id: number };
+
+const port = parentPort!;
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+/** Caches map full identity keys to ids; bounded, and simply cleared when full. */
+const CACHE_MAX = 50_000;
+
+class StoreWriter {
+  private readonly db: Database.Database;
+  private pending: RowBatch[] = [];
+  private pendingRows = 0;
+  private timer?: NodeJS.Timeout;
+  private retentionTimer?: NodeJS.Timeout;
+  private readonly resourceIds = new Map<string, number>();
+  private readonly scopeIds = new Map<string, number>();
+  private readonly seriesIds = new Map<string, number>();
+  private readonly st;
+  private readonly commitAll: (batches: RowBatch[]) => void;
+
+  constructor(private readonly o: WorkerOptions) {
+    if (o.path !== ':memory:') mkdirSync(dirname(o.path), { recursive: true });
+    const db = (this.db = new Database(o.path));
+    // Must precede the first table for a new file: lets retention give space back to the OS.
+    db.pragma('auto_vacuum = INCREMENTAL');
+    db.pragma('journal_mode = WAL');
+    // WAL: commits need no fsync; a crash may lose the last transactions but never corrupts.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('cache_size = -65536');
+    // Fewer checkpoints: hot index pages are rewritten once per checkpoint, not once per commit.
+    db.pragma('wal_autocheckpoint = 16384');
+    db.pragma('busy_timeout = 5000');
+    db.exec(DDL);
+    const version = db.prepare(`SELECT value FROM ${TABLES.meta} WHERE key = 'schema_version'`).get() as { value: string } | undefined;
+    if (version && Number(version.value) !== SCHEMA_VERSION) {
+      throw new Error(`database schema version ${version.value} is not the supported version ${SCHEMA_VERSION}`);
+    }
+    if (!version) db.prepare(`INSERT INTO ${TABLES.meta} (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+
+    this.st = {
+      resource: db.prepare(`INSERT INTO resources (hash, service_name, attributes, dropped_attributes_count, schema_url) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING resource_id`).pluck(),
+      scope: db.prepare(`INSERT INTO scopes (hash, name, version, attributes, dropped_attributes_count, schema_url) VALUES (?, ?, ?, ?, ?, ?)
+        ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING scope_id`).pluck(),
+      series: db.prepare(`INSERT INTO metric_series (hash, metric_name, metric_type, description, unit, aggregation_temporality, is_monotonic, attributes, metadata, service_name, resource_id, scope_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING series_id`).pluck(),
+      span: db.prepare(`INSERT INTO spans (trace_id, span_id, parent_span_id, trace_state, flags, name, kind, start_time_unix_nano, end_time_unix_nano,
+        status_code, status_message, attributes, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count, service_name, resource_id, scope_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      log: db.prepare(`INSERT INTO logs (ts_unix_nano, time_unix_nano, observed_time_unix_nano, severity_number, severity_text, body_type, body,
+        attributes, dropped_attributes_count, flags, trace_id, span_id, event_name, service_name, resource_id, scope_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      number: db.prepare(`INSERT OR REPLACE INTO metric_number_points (series_id, start_time_unix_nano, time_unix_nano, value, flags, exemplars) VALUES (?, ?, ?, ?, ?, ?)`),
+      histogram: db.prepare(`INSERT OR REPLACE INTO metric_histogram_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, min, max, bucket_counts, explicit_bounds, flags, exemplars)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      expHistogram: db.prepare(`INSERT OR REPLACE INTO metric_exp_histogram_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, min, max, scale, zero_count, zero_threshold,
+        positive_offset, positive_bucket_counts, negative_offset, negative_bucket_counts, flags, exemplars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      summary: db.prepare(`INSERT OR REPLACE INTO metric_summary_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, quantile_values, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      rollup: db.prepare(`INSERT INTO metric_number_rollup_1m (series_id, bucket_unix_nano, count, sum, min, max, first_time_unix_nano, first_value, last_time_unix_nano, last_value)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, bucket_unix_nano) DO UPDATE SET
+          count = count + excluded.count, sum = sum + excluded.sum, min = min(min, excluded.min), max = max(max, excluded.max),
+          first_value = CASE WHEN excluded.first_time_unix_nano < first_time_unix_nano THEN excluded.first_value ELSE first_value END,
+          first_time_unix_nano = min(first_time_unix_nano, excluded.first_time_unix_nano),
+          last_value = CASE WHEN excluded.last_time_unix_nano >= last_time_unix_nano THEN excluded.last_value ELSE last_value END,
+          last_time_unix_nano = max(last_time_unix_nano, excluded.last_time_unix_nano)`),
+    };
+    this.commitAll = db.transaction((batches: RowBatch[]) => {
+      for (const b of batches) this.insert(b);
+    });
+    if (o.checkIntervalMs > 0 && (o.maxAgeMs > 0 || o.maxSizeBytes > 0)) {
+      this.retentionTimer = setInterval(() => this.retention(), o.checkIntervalMs);
+      setImmediate(() => this.retention());
+    }
+  }
+
+  onMessage(m: Msg): void {
+    switch (m.op) {
+      case 'write':
+        this.pending.push(m.batch);
+        this.pendingRows += m.batch.rows;
+        if (this.pendingRows >= this.o.batchSize) this.commit();
+        else if (!this.timer) this.timer = setTimeout(() => this.commit(), this.o.flushIntervalMs);
+        break;
+      case 'flush':
+        this.commit();
+        port.postMessage({ op: 'flushed', id: m.id });
+        break;
+      case 'close':
+        this.commit();
+        if (this.retentionTimer) clearInterval(this.retentionTimer);
+        try {
+          this.db.pragma('wal_checkpoint(TRUNCATE)');
+        } catch {
+          // a reader holding the WAL is fine: the next open checkpoints
+        }
+        this.db.close();
+        port.postMessage({ op: 'closed', id: m.id });
+        break;
+    }
+  }
+
+  private commit(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const batches = this.pending;
+    const rows = this.pendingRows;
+    this.pending = [];
+    this.pendingRows = 0;
+    try {
+      this.commitAll(batches);
+      port.postMessage({ op: 'committed', rows });
+    } catch (e) {
+      // The transaction rolled back; ids cached during it may not exist.
+      this.resourceIds.clear();
+      this.scopeIds.clear();
+      this.seriesIds.clear();
+      let spans = 0, logs = 0, points = 0;
+      for (const b of batches) {
+        if (b.spans) spans += b.rows;
+        else if (b.logs) logs += b.rows;
+        else points += b.rows;
+      }
+      port.postMessage({ op: 'failed', rows, spans, logs, points, message: (e as Error).message });
+    }
+  }
+
+  private cached(map: Map<string, number>, key: string, make: () => number): number {
+    let id = map.get(key);
+    if (id === undefined) {
+      id = make();
+      if (map.size >= CACHE_MAX) map.clear();
+      map.set(key, id);
+    }
+    return id;
+  }
+
+  private insert(b: RowBatch): void {
+    const res: number[] = [];
+    const svc: string[] = [];
+    const r = b.resources;
+    for (let i = 0; i < r.length; i += RESOURCE_COLS) {
+      const key = `${r[i]}\u0000${r[i + 1]}\u0000${r[i + 2]}`;
+      res.push(this.cached(this.resourceIds, key, () => this.st.resource.get(sha1(key), r[i + 3], r[i], r[i + 1], r[i + 2]) as number));
+      svc.push(r[i + 3] as string);
+    }
+    const scopes: number[] = [];
+    const s = b.scopes;
+    for (let i = 0; i < s.length; i += SCOPE_COLS) {
+      const key = `${s[i]}\u0000${s[i + 1]}\u0000${s[i + 2]}\u0000${s[i + 3]}\u0000${s[i + 4]}`;
+      scopes.push(this.cached(this.scopeIds, key, () => this.st.scope.get(sha1(key), s[i], s[i + 1], s[i + 2], s[i + 3], s[i + 4]) as number));
+    }
+    if (b.spans) this.insertSpans(b.spans, res, svc, scopes);
+    if (b.logs) this.insertLogs(b.logs, res, svc, scopes);
+    if (b.metrics) this.insertMetrics(b, res, svc, scopes);
+  }
+
+  private insertSpans(rows: unknown[], res: number[], svc: string[], scopes: number[]): void {
+    const p = new Array<unknown>(20);
+    for (let i = 0; i < rows.length; i += SPAN_COLS) {
+      for (let c = 2; c < SPAN_COLS; c++) p[c - 2] = rows[i + c];
+      const ri = rows[i] as number;
+      p[17] = svc[ri];
+      p[18] = res[ri];
+      p[19] = scopes[rows[i + 1] as number];
+      this.st.span.run(p);
+    }
+  }
+
+  private insertLogs(rows: unknown[], res: number[], svc: string[], scopes: number[]): void {
+    const p = new Array<unknown>(16);
+    for (let i = 0; i < rows.length; i += LOG_COLS) {
+      for (let c = 2; c < LOG_COLS; c++) p[c - 2] = rows[i + c];
+      const ri = rows[i] as number;
+      p[13] = svc[ri];
+      p[14] = res[ri];
+      p[15] = scopes[rows[i + 1] as number];
+      this.st.log.run(p);
+    }
+  }
+
+  private insertMetrics(b: RowBatch, res: number[], svc: string[], scopes: number[]): void {
+    const m = b.metrics!;
+    const prefixes: string[] = [];
+    for (let i = 0; i < m.length; i += METRIC_COLS) {
+      // identity: name, type, unit, temporality, monotonic, resource, scope (+ point attributes)
+      prefixes.push(`${m[i + 2]}\u0000${m[i + 5]}\u0000${m[i + 4]}\u0000${m[i + 6]}\u0000${m[i + 7]}\u0000${res[m[i] as number]}\u0000${scopes[m[i + 1] as number]}\u0000`);
+    }
+    const seriesId = (mi: number, attrs: string): number => {
+      const key = prefixes[mi] + attrs;
+      return this.cached(this.seriesIds, key, () => {
+        const o = mi * METRIC_COLS;
+        return this.st.series.get(sha1(key), m[o + 2], m[o + 5], m[o + 3], m[o + 4], m[o + 6], m[o + 7], attrs, m[o + 8], svc[m[o] as number], res[m[o] as number], scopes[m[o + 1] as number]) as number;
+      });
+    };
+    const pts = (rows: unknown[] | undefined, cols: number, stmt: Database.Statement, each?: (sid: number, i: number) => void): void => {
+      if (!rows) return;
+      const p = new Array<unknown>(cols - 1);
+      for (let i = 0; i < rows.length; i += cols) {
+        const sid = seriesId(rows[i] as number, rows[i + 1] as string);
+        p[0] = sid;
+        for (let c = 2; c < cols; c++) p[c - 1] = rows[i + c];
+        stmt.run(p);
+        each?.(sid, i);
+      }
+    };
+    const rollups = new Map<string, [number, bigint, number, number, number, number, bigint, number, bigint, number]>();
+    pts(b.numberPoints, NUMBER_COLS, this.st.number, (sid, i) => {
+      const rows = b.numberPoints!;
+      const t = rows[i + 3] as bigint;
+      const v = Number(rows[i + 4]);
+      const bucket = t - (t % ROLLUP_BUCKET_NANOS);
+      const key = `${sid}:${bucket}`;
+      const a = rollups.get(key);
+      if (!a) rollups.set(key, [sid, bucket, 1, v, v, v, t, v, t, v]);
+      else {
+        a[2]++;
+        a[3] += v;
+        if (v < a[4]) a[4] = v;
+        if (v > a[5]) a[5] = v;
+        if (t < a[6]) { a[6] = t; a[7] = v; }
+        if (t >= a[8]) { a[8] = t; a[9] = v; }
+      }
+    });
+    for (const a of rollups.values()) this.st.rollup.run(a);
+    pts(b.histogramPoints, HISTOGRAM_COLS, this.st.histogram);
+    pts(b.expHistogramPoints, EXP_HISTOGRAM_COLS, this.st.expHistogram);
+    pts(b.summaryPoints, SUMMARY_COLS, this.st.summary);
+  }
+
+  /** Delete by age, then oldest-first until the used size is under the limit. */
+  private retention(): void {
+    const t0 = Date.now();
+    let deleted = 0;
+    try {
+      if (this.o.maxAgeMs > 0) deleted += this.deleteOlderThan(BigInt(Date.now() - this.o.maxAgeMs) * 1_000_000n);
+      if (this.o.maxSizeBytes > 0) {
+        for (let round = 0; round < 50 && this.usedBytes() > this.o.maxSizeBytes; round++) {
+          const oldest = this.oldestTime();
+          if (oldest === undefined) break;
+          const now = BigInt(Date.now()) * 1_000_000n;
+          // Take a tenth of the stored time range each round (at least a minute, and at least past the oldest row).
+          let step = (now - oldest) / 10n;
+          if (step < 60_000_000_000n) step = 60_000_000_000n;
+          const n = this.deleteOlderThan(oldest + step);
+          deleted += n;
+          if (n === 0 && oldest + step > now) break;
+        }
+      }
+      if (deleted > 0) this.db.pragma('incremental_vacuum');
+    } catch (e) {
+      port.postMessage({ op: 'retention', deleted, ms: Date.now() - t0, error: (e as Error).message });
+      return;
+    }
+    port.postMessage({ op: 'retention', deleted, ms: Date.now() - t0 });
+  }
+
+  private usedBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return (pages - free) * size;
+  }
+
+  private seriesIdsAll(): number[] {
+    return this.db.prepare('SELECT series_id FROM metric_series').pluck().all() as number[];
+  }
+
+  private oldestTime(): bigint | undefined {
+    let oldest: bigint | undefined;
+    const consider = (v: unknown): void => {
+      if (typeof v === 'bigint' && (oldest === undefined || v < oldest)) oldest = v;
+    };
+    consider(this.db.prepare('SELECT min(start_time_unix_nano) FROM spans').pluck().safeIntegers().get());
+    consider(this.db.prepare('SELECT min(ts_unix_nano) FROM logs').pluck().safeIntegers().get());
+    // Points have no time index (their key is series, time): look at each series' first point.
+    for (const table of [TABLES.numberPoints, TABLES.histogramPoints, TABLES.expHistogramPoints, TABLES.summaryPoints]) {
+      const first = this.db.prepare(`SELECT time_unix_nano FROM ${table} WHERE series_id = ? ORDER BY time_unix_nano LIMIT 1`).pluck().safeIntegers();
+      for (const sid of this.seriesIdsAll()) consider(first.get(sid));
+    }
+    return oldest;
+  }
+
+  private deleteOlderThan(cutoff: bigint): number {
+    let n = 0;
+    const chunked = (sql: string): void => {
+      const stmt = this.db.prepare(sql);
+      // Chunks keep each write transaction short, so a reader's snapshot is never held up long.
+      for (;;) {
+        const c = stmt.run(cutoff).changes;
+        n += c;
+        if (c < 5000) break;
+      }
+    };
+    chunked('DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans WHERE start_time_unix_nano < ? LIMIT 5000)');
+    chunked('DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs WHERE ts_unix_nano < ? LIMIT 5000)');
+    const series = this.seriesIdsAll();
+    const perSeries = [TABLES.numberPoints, TABLES.histogramPoints, TABLES.expHistogramPoints, TABLES.summaryPoints]
+      .map((table) => this.db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND time_unix_nano < ?`));
+    const rollup = this.db.prepare(`DELETE FROM ${TABLES.numberRollup} WHERE series_id = ? AND bucket_unix_nano <= ?`);
+    this.db.transaction(() => {
+      for (const sid of series) {
+        for (const st of perSeries) n += st.run(sid, cutoff).changes;
+        rollup.run(sid, cutoff - ROLLUP_BUCKET_NANOS);
+      }
+      const gone = this.db.prepare(`DELETE FROM metric_series WHERE
+        NOT EXISTS (SELECT 1 FROM ${TABLES.numberPoints} p WHERE p.series_id = metric_series.series_id) AND
+        NOT EXISTS (SELECT 1 FROM ${TABLES.histogramPoints} p WHERE p.series_id = metric_series.series_id) AND
+        NOT EXISTS (SELECT 1 FROM ${TABLES.expHistogramPoints} p WHERE p.series_id = metric_series.series_id) AND
+        NOT EXISTS (SELECT 1 FROM ${TABLES.summaryPoints} p WHERE p.series_id = metric_series.series_id) AND
+        NOT EXISTS (SELECT 1 FROM ${TABLES.numberRollup} p WHERE p.series_id = metric_series.series_id)`).run().changes;
+      if (gone > 0) this.seriesIds.clear();
+    })();
+    return n;
+  }
+}
+
+let writer: StoreWriter;
+try {
+  writer = new StoreWriter(workerData as WorkerOptions);
+  port.postMessage({ op: 'ready' });
+  port.on('message', (m: Msg) => writer.onMessage(m));
+} catch (e) {
+  port.postMessage({ op: 'fatal', message: (e as Error).message });
+}
