@@ -6,7 +6,7 @@
 import pino, { Logger } from 'pino';
 
 export function createLogger(level: string = process.env.VIGIL_LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: false }));
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
 }
 
 /** A logger that drops everything, for tests and library use. */
