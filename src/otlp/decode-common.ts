@@ -1,5 +1,5 @@
 /** Protobuf → model for the parts every signal shares (values, attributes, resource, scope). */
-import { AnyValue, Attributes, Double, InstrumentationScope, KvList, Resource, setAttr } from '../model';
+import { AnyValue, Attributes, Double, InstrumentationScope, KvList, Resource } from '../model/common';
 import { DecodeError, rethrowWithin } from './errors';
 import { Reader } from './reader';
 
@@ -100,14 +100,16 @@ export function decodeKeyValue(r: Reader, end: number, attrs: Attributes, depth 
   let value: AnyValue = null;
   while (r.pos < end) {
     const tag = r.varint32();
-    if (tag === KV_KEY) key = r.string(end);
+    if (tag === KV_KEY) key = r.key(end);
     else if (tag === KV_VALUE) {
       const e = r.lengthEnd(end);
       try { value = decodeAnyValue(r, e, depth); } catch (err) { rethrowWithin(err, 'value'); }
     } else r.skip(tag, end, KV_FIELDS);
   }
   r.finish(end);
-  setAttr(attrs, key, value);
+  // setAttr's rule, inlined on this hot path: "__proto__" must become an own property.
+  if (key === '__proto__') Object.defineProperty(attrs, key, { value, enumerable: true, writable: true, configurable: true });
+  else attrs[key] = value;
 }
 
 /** Reads one repeated-KeyValue field occurrence; `index` and `field` only name it in errors. */

@@ -1,5 +1,6 @@
 /** ExportLogsServiceRequest (or LogsData) bytes → Logs, straight from the buffer. */
-import { AnyValue, LogRecord, Logs, ResourceLogs, ScopeLogs, emptyResource, emptyScope } from '../model';
+import type { LogRecord, Logs, ResourceLogs, ScopeLogs } from '../model';
+import { AnyValue, emptyResource, emptyScope } from '../model/common';
 import { rethrowWithin } from './errors';
 import { decodeAnyValue, decodeResource, decodeScope, readAttribute } from './decode-common';
 import { Reader } from './reader';

@@ -1,8 +1,9 @@
 /** ExportMetricsServiceRequest (or MetricsData) bytes → Metrics, straight from the buffer. */
-import {
+import type {
   Exemplar, ExpBuckets, ExponentialHistogramDataPoint, HistogramDataPoint, Metric, MetricData, Metrics,
-  NumberDataPoint, ResourceMetrics, ScopeMetrics, SummaryDataPoint, ValueAtQuantile, emptyResource, emptyScope,
+  NumberDataPoint, ResourceMetrics, ScopeMetrics, SummaryDataPoint, ValueAtQuantile,
 } from '../model';
+import { emptyResource, emptyScope } from '../model/common';
 import { DecodeError } from './errors';
 import { decodeResource, decodeScope, nested, readAttribute } from './decode-common';
 import { Reader, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './reader';

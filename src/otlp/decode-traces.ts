@@ -1,5 +1,6 @@
 /** ExportTraceServiceRequest (or TracesData) bytes → Traces, straight from the buffer. */
-import { ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, Traces, emptyResource, emptyScope } from '../model';
+import type { ResourceSpans, ScopeSpans, Span, SpanEvent, SpanLink, Traces } from '../model';
+import { emptyResource, emptyScope } from '../model/common';
 import { rethrowWithin } from './errors';
 import { decodeResource, decodeScope, nested, readAttribute } from './decode-common';
 import { Reader } from './reader';

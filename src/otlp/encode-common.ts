@@ -1,5 +1,5 @@
 /** Model → protobuf for the shared parts; proto3 rules: zero values are not written, except inside a oneof. */
-import { AnyValue, Attributes, Double, InstrumentationScope, KvList, Resource } from '../model';
+import { AnyValue, Attributes, Double, InstrumentationScope, KvList, Resource } from '../model/common';
 import { Writer } from './writer';
 
 export const LEN = 2;

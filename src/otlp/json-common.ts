@@ -4,7 +4,7 @@
  * the proto3 JSON mapping is (snake_case keys, enum names, numbers as strings); anything of the
  * wrong type is a DecodeError naming the path. Writing produces what the Collector writes.
  */
-import { AnyValue, Attributes, Double, InstrumentationScope, KvList, Resource, emptyResource, emptyScope, setAttr } from '../model';
+import { AnyValue, Attributes, Double, InstrumentationScope, KvList, Resource, emptyResource, emptyScope, setAttr } from '../model/common';
 import { DecodeError, rethrowWithin } from './errors';
 import { MAX_VALUE_DEPTH } from './decode-common';
 

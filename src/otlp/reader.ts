@@ -22,6 +22,12 @@ export const WIRE_I32 = 5;
 
 const TWO_32 = 4294967296;
 
+// Bounded: at most KEY_CACHE_SIZE entries of at most KEY_CACHE_MAX_LEN bytes, whatever the input.
+const KEY_CACHE_SIZE = 2048;
+const KEY_CACHE_MAX_LEN = 64;
+const keyCacheBytes: (Uint8Array | undefined)[] = new Array(KEY_CACHE_SIZE).fill(undefined);
+const keyCacheStrings: string[] = new Array(KEY_CACHE_SIZE).fill('');
+
 /** An int64 as the model holds it: a number when it is a safe integer, else a bigint. */
 export function int64FromParts(lo: number, hi: number): number | bigint {
   // hi is signed here; within ±2^21 the combined value fits a double exactly.
@@ -34,12 +40,15 @@ export function int64FromParts(lo: number, hi: number): number | bigint {
 
 export class Reader {
   readonly buf: FastBuffer;
+  /** For 64-bit reads: V8's DataView#getBigUint64 is much cheaper than assembling a bigint from two words. */
+  private readonly view: DataView;
   pos = 0;
   /** Scratch for the high word of 64-bit varints. */
   private hi = 0;
 
   constructor(input: Uint8Array) {
     this.buf = (Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength)) as FastBuffer;
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   /** An unsigned varint of up to 32 bits; longer varints (negative int32, 64-bit) keep their low 32 bits. */
@@ -130,12 +139,7 @@ export class Reader {
 
   /** fixed64 exactly, as a bigint (timestamps). */
   fixed64(): bigint {
-    const p = this.need(8);
-    const buf = this.buf;
-    const lo = (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16)) + buf[p + 3] * 0x1000000;
-    const hi = (buf[p + 4] | (buf[p + 5] << 8) | (buf[p + 6] << 16)) + buf[p + 7] * 0x1000000;
-    if (hi < 0x200000) return BigInt(hi * TWO_32 + lo);
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    return this.view.getBigUint64(this.need(8), true);
   }
 
   /** fixed64 as a number (counts; exact up to 2^53). */
@@ -156,8 +160,7 @@ export class Reader {
   }
 
   double(): number {
-    const p = this.need(8);
-    return this.buf.readDoubleLE(p);
+    return this.view.getFloat64(this.need(8), true);
   }
 
   /** Reads a length prefix and returns the end offset of the field it announces. */
@@ -172,20 +175,36 @@ export class Reader {
     const e = this.lengthEnd(end);
     const p = this.pos;
     this.pos = e;
-    if (e - p < 16) return this.shortString(p, e);
     // Invalid UTF-8 becomes U+FFFD, as the decoders are allowed to do.
     return this.buf.utf8Slice(p, e);
   }
 
-  /** Short ASCII strings (most attribute keys and many values) are cheaper built in JS than through a native call. */
-  private shortString(p: number, e: number): string {
+  /**
+   * An attribute key. Keys repeat in every span, so they come from a small cache keyed by their
+   * bytes: that skips decoding and, more importantly, hands V8 the same (already internalized)
+   * string each time, which makes adding it as a property much cheaper.
+   */
+  key(end: number): string {
+    const e = this.lengthEnd(end);
+    const p = this.pos;
+    this.pos = e;
+    const n = e - p;
+    if (n === 0) return '';
+    if (n > KEY_CACHE_MAX_LEN) return this.buf.utf8Slice(p, e);
     const buf = this.buf;
-    let s = '';
-    for (let i = p; i < e; i++) {
-      const c = buf[i];
-      if (c >= 0x80) return buf.utf8Slice(p, e);
-      s += String.fromCharCode(c);
+    // A sparse hash (length, first, middle and last byte) is enough to spread real keys and
+    // costs far less than hashing every byte; the full comparison below decides.
+    const h = Math.imul(((n * 31 + buf[p]) * 31 + buf[e - 1]) * 31 + buf[p + (n >> 1)], 0x9e3779b1);
+    const slot = (h >>> 21) & (KEY_CACHE_SIZE - 1);
+    const cached = keyCacheBytes[slot];
+    if (cached !== undefined && cached.length === n) {
+      let i = 0;
+      while (i < n && cached[i] === buf[p + i]) i++;
+      if (i === n) return keyCacheStrings[slot];
     }
+    const s = buf.utf8Slice(p, e);
+    keyCacheBytes[slot] = new Uint8Array(buf.subarray(p, e));
+    keyCacheStrings[slot] = s;
     return s;
   }
 
