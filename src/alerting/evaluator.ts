@@ -317,7 +317,8 @@ export class Evaluator {
 
   private degradation(r: MetricRule, series: Series[], now: number): number | undefined {
     const cur = quantileOver(r.quantile, series, now - r.windowMs, now);
-    const base = quantileOver(r.quantile, series, now - r.baselineWindowMs, now);
+    // The baseline stops where the current window begins, so a fresh slowdown does not lift its own baseline.
+    const base = quantileOver(r.quantile, series, now - r.baselineWindowMs, now - r.windowMs);
     if (!cur || !base || cur.n < r.minSamples || base.n < r.minSamples) return undefined;
     if (!(base.q > 0) || Number.isNaN(cur.q)) return undefined;
     return cur.q / base.q;

@@ -67,7 +67,7 @@ export interface MetricRule extends RuleBase {
   quantile: number;
   op: CompareOp;
   threshold: number;
-  /** performance_degradation: the longer window the baseline quantile is taken over. */
+  /** performance_degradation: the longer window the baseline quantile is taken over (ending where `window` begins). */
   baselineWindowMs: number;
   /** success_rate / consecutive_failures: attribute holding the outcome, and its success values. */
   outcomeAttribute: string;
