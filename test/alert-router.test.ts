@@ -36,7 +36,7 @@ function resolve(a: Alerting, labels: Labels, startsAt: number): void {
   a.router.upsert({ fingerprint: fingerprint(labels), labels, annotations: { summary: `${labels.alertname} fired` }, startsAt, endsAt: Date.now(), generatorURL: '' });
 }
 
-function within(t: Tap.Test, at: number, lo: number, hi: number, what: string): void {
+function within(t: { ok(c: unknown, m?: string): unknown }, at: number, lo: number, hi: number, what: string): void {
   t.ok(at >= lo && at <= hi + LATE, `${what}: at ${at} ms, expected in [${lo}, ${hi}] (+${LATE} ms slack)`);
 }
 
