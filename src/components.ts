@@ -8,11 +8,17 @@ import { forwardFactory } from '../connectors/forward';
 import { spanMetricsConnectorFactory } from '../connectors/spanmetrics';
 import { prometheusExporterFactory } from '../exporters/prometheus';
 import { prometheusRemoteWriteExporterFactory } from '../exporters/prometheusremotewrite';
+import { debugExporterFactory } from '../exporters/debug';
+import { nopExporterFactory } from '../exporters/nop';
+import { sqliteExporterFactory } from '../exporters/sqlite';
 import { apiExtensionFactory } from '../extensions/api';
+import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
 import { batchFactory } from '../processors/batch';
 import { memoryLimiterFactory } from '../processors/memory_limiter';
 import { otlpReceiverFactory } from '../receivers/otlp';
+import { securityProcessorFactory } from '../processors/security';
+import { securityEventsConnectorFactory } from '../connectors/security_events';
 
 export const factories: Factory[] = [
   otlpReceiverFactory,
@@ -26,6 +32,12 @@ export const factories: Factory[] = [
   anomalyEventsConnectorFactory,
   alertsConnectorFactory,
   apiExtensionFactory,
+  healthCheckExtensionFactory,
+  sqliteExporterFactory,
+  debugExporterFactory,
+  nopExporterFactory,
+  securityProcessorFactory,
+  securityEventsConnectorFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {
