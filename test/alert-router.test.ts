@@ -3,7 +3,7 @@
  * times with group_wait / group_interval of about a second, and notifications are expected inside
  * time windows wide enough for a loaded 2-core machine (timers are real).
  */
-import t from 'tap';
+import t, { Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ function resolve(a: Alerting, labels: Labels, startsAt: number): void {
   a.router.upsert({ fingerprint: fingerprint(labels), labels, annotations: { summary: `${labels.alertname} fired` }, startsAt, endsAt: Date.now(), generatorURL: '' });
 }
 
-function within(t: { ok(c: unknown, m?: string): unknown }, at: number, lo: number, hi: number, what: string): void {
+function within(t: Test, at: number, lo: number, hi: number, what: string): void {
   t.ok(at >= lo && at <= hi + LATE, `${what}: at ${at} ms, expected in [${lo}, ${hi}] (+${LATE} ms slack)`);
 }
 
