@@ -11,6 +11,9 @@ import { prometheusRemoteWriteExporterFactory } from '../exporters/prometheusrem
 import { debugExporterFactory } from '../exporters/debug';
 import { nopExporterFactory } from '../exporters/nop';
 import { sqliteExporterFactory } from '../exporters/sqlite';
+import { debugExporterFactory } from '../exporters/debug';
+import { nopExporterFactory } from '../exporters/nop';
+import { sqliteExporterFactory } from '../exporters/sqlite';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
@@ -32,6 +35,9 @@ export const factories: Factory[] = [
   anomalyEventsConnectorFactory,
   alertsConnectorFactory,
   apiExtensionFactory,
+  sqliteExporterFactory,
+  debugExporterFactory,
+  nopExporterFactory,
   healthCheckExtensionFactory,
   sqliteExporterFactory,
   debugExporterFactory,

@@ -251,13 +251,14 @@ export class QueuedExporter {
 }
 
 /** Build an exporter instance from a sender: what an ExporterFactory's create() returns. */
-export function createExporter(
-  settings: CreateSettings<ExporterHelperConfig>,
+export function createExporter<C>(
+  settings: CreateSettings<C>,
   signals: readonly Signal[],
   sender: Sender,
   opts: ExporterOptions = {},
 ): HelperExporter {
-  const ex = new QueuedExporter(settings, sender, opts);
+  // Exporters without helper settings in their schema get no queue, retry or timeout.
+  const ex = new QueuedExporter(settings as unknown as CreateSettings<ExporterHelperConfig>, sender, opts);
   return {
     ...ex.consumers(signals),
     start: (host: Host) => ex.start(host),
