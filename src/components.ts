@@ -11,9 +11,6 @@ import { prometheusRemoteWriteExporterFactory } from '../exporters/prometheusrem
 import { debugExporterFactory } from '../exporters/debug';
 import { nopExporterFactory } from '../exporters/nop';
 import { sqliteExporterFactory } from '../exporters/sqlite';
-import { debugExporterFactory } from '../exporters/debug';
-import { nopExporterFactory } from '../exporters/nop';
-import { sqliteExporterFactory } from '../exporters/sqlite';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
@@ -35,9 +32,6 @@ export const factories: Factory[] = [
   anomalyEventsConnectorFactory,
   alertsConnectorFactory,
   apiExtensionFactory,
-  sqliteExporterFactory,
-  debugExporterFactory,
-  nopExporterFactory,
   healthCheckExtensionFactory,
   sqliteExporterFactory,
   debugExporterFactory,
