@@ -282,6 +282,8 @@ export function scopeFromJson(o: JsonObject): InstrumentationScope {
 // ---- model → OTLP/JSON ----
 
 export function doubleToJson(v: number): number | string {
+  // JSON.stringify would write -0 as 0; proto3 JSON allows a numeric string instead.
+  if (Object.is(v, -0)) return '-0';
   if (Number.isFinite(v)) return v;
   return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }
