@@ -30,6 +30,17 @@ export interface Host {
   getExtension<T = unknown>(id: string): T | undefined;
   /** Report a component's status (shown by the health_check extension). */
   reportStatus(id: string, status: ComponentStatus, error?: Error): void;
+  /** Every component's last reported status. */
+  componentStatuses(): ComponentStatusInfo[];
+}
+
+export interface ComponentStatusInfo {
+  id: string;
+  kind: string;
+  status: ComponentStatus;
+  error?: string;
+  /** RFC 3339 time of the last change. */
+  since: string;
 }
 
 export type ComponentStatus = 'starting' | 'ok' | 'recoverable_error' | 'permanent_error' | 'stopping' | 'stopped';

@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type {
-  Component, ComponentStatus, ConnectorFactory, Consumer, CreateSettings, ExporterFactory,
+  Component, ComponentStatus, ComponentStatusInfo, ConnectorFactory, Consumer, CreateSettings, ExporterFactory,
   ExtensionFactory, Host, ProcessorFactory, ReceiverFactory, SignalConsumers,
 } from '../component';
 import type { ComponentConfig, PipelineConfig, ValidatedConfig } from '../config/validate';
@@ -25,13 +25,7 @@ export interface Node {
   downstream: Set<string>;
 }
 
-export interface ComponentStatusEntry {
-  id: string;
-  kind: string;
-  status: ComponentStatus;
-  error?: string;
-  since: string;
-}
+export type ComponentStatusEntry = ComponentStatusInfo;
 
 export class Collector implements Host {
   readonly nodes = new Map<string, Node>();
@@ -57,6 +51,10 @@ export class Collector implements Host {
     const kind = prev?.kind ?? [...this.nodes.values()].find((n) => n.id === id)?.kind ?? 'component';
     this.statuses.set(id, { id, kind, status, ...(error ? { error: error.message } : {}), since: prev?.status === status ? prev.since : new Date().toISOString() });
     if (status === 'permanent_error' || status === 'recoverable_error') this.logger.error({ component: id, err: error?.message }, 'component reported an error');
+  }
+
+  componentStatuses(): ComponentStatusInfo[] {
+    return [...this.statuses.values()];
   }
 
   /** A component instance by id, for tests and tools ("otlp", "sqlite", "batch@traces"). */
