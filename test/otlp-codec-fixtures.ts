@@ -4,7 +4,7 @@
  * doubles, NaN, -0, empty strings inside oneofs, "__proto__" keys, non-ASCII text.
  */
 import { Double, KvList } from '../src/model/common';
-import type { AnyValue, Attributes, Logs, Metrics, Traces } from '../src/model';
+import type { AnyValue, Attributes, Exemplar, Logs, Metrics, Traces } from '../src/model';
 
 export const TRACE_ID = '5b8efff798038103d269b633813fc60c';
 export const SPAN_ID = 'eee19b7ec3c1b174';
@@ -82,7 +82,7 @@ export function fullTraces(): Traces {
   };
 }
 
-const exemplars = () => [
+const exemplars = (): Exemplar[] => [
   { filteredAttributes: { 'user.id': 'u1' }, timeUnixNano: T0 + 1n, value: 0.25, isInt: false, spanId: SPAN_ID, traceId: TRACE_ID },
   { filteredAttributes: {}, timeUnixNano: T0 + 2n, value: -(1n << 60n), isInt: true, spanId: '', traceId: '' },
   { filteredAttributes: {}, timeUnixNano: 0n, value: 7, isInt: true, spanId: '', traceId: '' },
