@@ -99,11 +99,8 @@ export function parseMatcher(s: string): Matcher {
   let value = m[3];
   if (value.startsWith('"')) {
     if (!value.endsWith('"') || value.length < 2) throw new Error(`invalid matcher ${JSON.stringify(s)}: unterminated quoted value`);
-    try {
-      value = JSON.parse(value) as string;
-    } catch {
-      throw new Error(`invalid matcher ${JSON.stringify(s)}: bad escape in quoted value`);
-    }
+    // Only \" and \\ are escapes; other backslashes stay, so regexes such as "\d+" need no doubling.
+    value = value.slice(1, -1).replace(/\\(["\\])/g, '$1');
   }
   return newMatcher(m[1], m[2] as MatchType, value);
 }
