@@ -9,7 +9,7 @@ import { Telemetry } from '../src/telemetry';
 import { SqliteConfig, sqliteExporterFactory } from '../exporters/sqlite';
 import { decodeBody, openStore, parseAttributes, spansOfTrace } from '../exporters/sqlite/store';
 
-const host: Host = { getExtension: () => undefined, reportStatus: () => undefined };
+const host: Host = { getExtension: () => undefined, reportStatus: () => undefined, componentStatuses: () => [] };
 const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 

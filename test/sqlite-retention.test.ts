@@ -10,7 +10,7 @@ import { Telemetry } from '../src/telemetry';
 import { SqliteConfig, sqliteExporterFactory } from '../exporters/sqlite';
 import { openStore } from '../exporters/sqlite/store';
 
-const host: Host = { getExtension: () => undefined, reportStatus: () => undefined };
+const host: Host = { getExtension: () => undefined, reportStatus: () => undefined, componentStatuses: () => [] };
 const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-ret-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -32,7 +32,7 @@ const scope = { name: 's', version: '', attributes: {}, droppedAttributesCount: 
 function spans(starts: bigint[], pad = ''): Traces {
   return { resourceSpans: [{ resource: res, schemaUrl: '', scopeSpans: [{ scope, schemaUrl: '', spans: starts.map((s, i) => ({
     traceId: (s + BigInt(i)).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), traceState: '', parentSpanId: '', flags: 0,
-    name: 'op', kind: 1, startTimeUnixNano: s, endTimeUnixNano: s + 1000n, attributes: pad ? { pad } : {}, droppedAttributesCount: 0,
+    name: 'op', kind: 1, startTimeUnixNano: s, endTimeUnixNano: s + 1000n, attributes: (pad ? { pad } : {}) as Record<string, string>, droppedAttributesCount: 0,
     events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0, message: '' },
   })) }] }] };
 }
