@@ -31,7 +31,7 @@ export interface Host {
   /** Report a component's status (shown by the health_check extension). */
   reportStatus(id: string, status: ComponentStatus, error?: Error): void;
   /** Every component's last reported status. */
-  componentStatuses(): ComponentStatusInfo[];
+  componentStatuses?(): ComponentStatusInfo[];
 }
 
 export interface ComponentStatusInfo {

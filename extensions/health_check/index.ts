@@ -119,7 +119,7 @@ export class HealthCheckExtension {
 
   /** The body served, and whether everything is healthy. */
   report(): { healthy: boolean; body: Record<string, unknown> } {
-    const components = this.host?.componentStatuses().filter((c) => c.id !== this.s.id) ?? [];
+    const components = this.host?.componentStatuses?.().filter((c) => c.id !== this.s.id) ?? [];
     const checks = [...this.results.values()];
     const componentsOk = components.every((c) => OK_STATES.has(c.status));
     const checksOk = checks.every((c) => c.healthy);
