@@ -241,6 +241,7 @@ export class Reader {
     const wire = tag & 7;
     const field = tag >>> 3;
     if (field === 0) throw new DecodeError('invalid field number 0');
+    if (wire > WIRE_I32) throw new DecodeError(`invalid wire type ${wire} (field ${field})`);
     const known = names[field];
     if (known !== undefined) throw new DecodeError(`unexpected wire type ${wire}`, known);
     this.skipValue(wire, field, end);
