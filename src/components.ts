@@ -11,6 +11,7 @@ import { prometheusRemoteWriteExporterFactory } from '../exporters/prometheusrem
 import { debugExporterFactory } from '../exporters/debug';
 import { nopExporterFactory } from '../exporters/nop';
 import { sqliteExporterFactory } from '../exporters/sqlite';
+import { webhookExporterFactory } from '../exporters/webhook';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
@@ -38,6 +39,7 @@ export const factories: Factory[] = [
   nopExporterFactory,
   securityProcessorFactory,
   securityEventsConnectorFactory,
+  webhookExporterFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {
