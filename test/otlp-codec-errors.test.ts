@@ -19,7 +19,11 @@ function throwsDecode(t: Test, fn: () => unknown, pattern: RegExp, what: string)
     t.match((err as Error).message, pattern, what);
   }
 }
-type Test = typeof t;
+interface Test {
+  ok(v: unknown, msg?: string): unknown;
+  match(v: unknown, p: RegExp, msg?: string): unknown;
+  fail(msg?: string): unknown;
+}
 
 t.test('wrong-length ids name the field and the lengths', async (t) => {
   const traceId15 = Buffer.concat([Buffer.from([0x0a, 15]), Buffer.alloc(15, 1)]);
