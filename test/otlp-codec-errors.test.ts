@@ -1,5 +1,5 @@
 /** Malformed input is refused with a DecodeError that says what is wrong and where. */
-import t from 'tap';
+import t, { Test } from 'tap';
 import {
   DecodeError, MAX_VALUE_DEPTH, decode, decodeLogs, decodeMetrics, decodeTraces, encodeLogs, encodeTraces, fromJson, parseJson,
 } from '../src/otlp';
@@ -18,11 +18,6 @@ function throwsDecode(t: Test, fn: () => unknown, pattern: RegExp, what: string)
     t.ok(err instanceof DecodeError, `${what}: a DecodeError (${(err as Error)?.constructor?.name})`);
     t.match((err as Error).message, pattern, what);
   }
-}
-interface Test {
-  ok(v: unknown, msg?: string): unknown;
-  match(v: unknown, p: RegExp, msg?: string): unknown;
-  fail(msg?: string): unknown;
 }
 
 t.test('wrong-length ids name the field and the lengths', async (t) => {
