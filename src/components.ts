@@ -9,6 +9,7 @@ import { spanMetricsConnectorFactory } from '../connectors/spanmetrics';
 import { prometheusExporterFactory } from '../exporters/prometheus';
 import { prometheusRemoteWriteExporterFactory } from '../exporters/prometheusremotewrite';
 import { debugExporterFactory } from '../exporters/debug';
+import { fileExporterFactory } from '../exporters/file';
 import { nopExporterFactory } from '../exporters/nop';
 import { sqliteExporterFactory } from '../exporters/sqlite';
 import { webhookExporterFactory } from '../exporters/webhook';
@@ -36,6 +37,7 @@ export const factories: Factory[] = [
   healthCheckExtensionFactory,
   sqliteExporterFactory,
   debugExporterFactory,
+  fileExporterFactory,
   nopExporterFactory,
   securityProcessorFactory,
   securityEventsConnectorFactory,
