@@ -164,6 +164,8 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
     setAttr(attrs, THREAT_ATTR.evidence, top.evidence);
     setAttr(attrs, THREAT_ATTR.detector, top.detector);
     if (top.attribute) setAttr(attrs, THREAT_ATTR.attribute, top.attribute);
+    if (user) setAttr(attrs, THREAT_ATTR.user, user);
+    if (ip) setAttr(attrs, THREAT_ATTR.ip, ip);
     if (threats.length > 1) {
       setAttr(attrs, THREAT_ATTR.count, threats.length);
       setAttr(attrs, 'security.threat.types', [...new Set(threats.map((t) => t.type))]);
