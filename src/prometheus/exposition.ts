@@ -83,13 +83,19 @@ export class Renderer {
     const om = format === 'openmetrics';
     for (const fam of families) {
       if (fam.series.size === 0) continue;
-      chunks.push(om ? this.omHeader(fam) : this.textHeader(fam));
-      for (const s of fam.series.values()) {
-        if (om) chunks.push(s.om ?? (s.om = this.seriesLines(fam, s, true)));
-        else chunks.push(s.text ?? (s.text = this.seriesLines(fam, s, false)));
-      }
+      if (om) chunks.push(fam.om ?? (fam.om = this.renderFamily(fam, true)));
+      else chunks.push(fam.text ?? (fam.text = this.renderFamily(fam, false)));
     }
     if (om) chunks.push('# EOF\n');
+    return chunks.join('');
+  }
+
+  private renderFamily(fam: Family, om: boolean): string {
+    const chunks: string[] = [om ? this.omHeader(fam) : this.textHeader(fam)];
+    for (const s of fam.series.values()) {
+      if (om) chunks.push(s.om ?? (s.om = this.seriesLines(fam, s, true)));
+      else chunks.push(s.text ?? (s.text = this.seriesLines(fam, s, false)));
+    }
     return chunks.join('');
   }
 

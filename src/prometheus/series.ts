@@ -82,6 +82,9 @@ export interface Family {
   /** Unit word ("seconds"), "" when none. */
   unit: string;
   series: Map<string, Series>;
+  /** Rendering caches of the whole family, cleared when any of its series changes. */
+  text?: string;
+  om?: string;
 }
 
 /** One translated OpenTelemetry data point. */

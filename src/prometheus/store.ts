@@ -19,6 +19,8 @@ export type ApplyResult = 'added' | 'updated' | 'removed' | 'out_of_order' | 'ov
 export class SeriesStore {
   readonly families = new Map<string, Family>();
   private seriesCount = 0;
+  /** Bumped on every change, so a reader can tell whether anything moved since it last looked. */
+  version = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: StoreOptions) {
@@ -36,6 +38,7 @@ export class SeriesStore {
       // Two OpenTelemetry metrics mapped to one Prometheus name with different types: the latest wins,
       // since exposing both would be an invalid exposition.
       this.seriesCount -= fam.series.size;
+      this.version++;
       fam = undefined;
     }
     if (!fam) {
@@ -44,6 +47,8 @@ export class SeriesStore {
       this.families.set(u.family, fam);
     } else if (u.help && fam.help !== u.help) {
       fam.help = u.help;
+      fam.text = fam.om = undefined;
+      this.version++;
     }
     const existing = fam.series.get(u.key);
     if (u.stale) {
@@ -58,7 +63,9 @@ export class SeriesStore {
       }
       const s: Series = { labels: u.labels, key: u.key, value: u.value, startMs: u.startMs, timeMs: u.timeMs, updatedAt: now };
       fam.series.set(u.key, s);
+      fam.text = fam.om = undefined;
       this.seriesCount++;
+      this.version++;
       return { result: 'added', series: s, family: fam };
     }
     if (u.timeMs < existing.timeMs) return { result: 'out_of_order' };
@@ -72,6 +79,8 @@ export class SeriesStore {
     existing.timeMs = u.timeMs;
     existing.updatedAt = now;
     existing.text = existing.om = undefined;
+    fam.text = fam.om = undefined;
+    this.version++;
     return { result: 'updated', series: existing, family: fam };
   }
 
@@ -93,7 +102,9 @@ export class SeriesStore {
 
   private deleteSeries(fam: Family, key: string): void {
     fam.series.delete(key);
+    fam.text = fam.om = undefined;
     this.seriesCount--;
+    this.version++;
     if (fam.series.size === 0) this.families.delete(fam.name);
   }
 }

@@ -42,10 +42,22 @@ const nanosToMs = (n: bigint): number => Number(n / 1_000_000n);
  * Attributes → label pairs. Keys that sanitise to the same name have their values joined with `;`
  * in the order of the original keys, as the specification asks.
  */
+/** Attribute keys repeat across points; remembering their label names saves most of the per-point work. */
+const labelNameCache = new Map<string, string>();
+function cachedLabelName(k: string): string {
+  let n = labelNameCache.get(k);
+  if (n === undefined) {
+    n = labelName(k);
+    if (labelNameCache.size >= 10_000) labelNameCache.clear();
+    labelNameCache.set(k, n);
+  }
+  return n;
+}
+
 function addAttributes(into: Map<string, string>, attrs: Attributes): void {
   const setHere = new Set<string>();
   for (const k of Object.keys(attrs).sort()) {
-    const name = labelName(k);
+    const name = cachedLabelName(k);
     if (!name) continue;
     const v = stringValue(attrs[k]) ?? '';
     if (setHere.has(name)) into.set(name, into.get(name) + ';' + v);
