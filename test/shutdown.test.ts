@@ -47,7 +47,9 @@ t.test('acknowledged data survives a shutdown under load', async (t) => {
       inflight.push(send(vigil.http, tag).then((s) => void results.set(tag, s)));
     }
   }, 2);
-  await new Promise((r) => setTimeout(r, 150));
+  // Shut down once a fair number of requests were acknowledged (time-based waits are flaky under load).
+  const deadline = Date.now() + 30_000;
+  while ([...results.values()].filter((s) => s === 200).length < 25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const stopping = vigil.shutdown();
   await new Promise((r) => setTimeout(r, 50));
   clearInterval(pump);
@@ -55,7 +57,7 @@ t.test('acknowledged data survives a shutdown under load', async (t) => {
   await Promise.all(inflight);
   const ok = [...results].filter(([, s]) => s === 200).map(([tag]) => tag);
   const received = new Set(capture.traces.flatMap((d) => d.resourceSpans.map((r) => r.resource.attributes.tag as string)));
-  t.ok(ok.length > 20, `${ok.length} requests acknowledged`);
+  t.ok(ok.length >= 25, `${ok.length} requests acknowledged`);
   t.same(ok.filter((tag) => !received.has(tag)), [], 'every acknowledged request reached the exporter');
   t.same([...results.values()].filter((s) => s !== 200 && s !== 503 && s !== 0), [], 'no other answers than 200, 503 or a closed connection');
 });
