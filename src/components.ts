@@ -13,6 +13,7 @@ import { fileExporterFactory } from '../exporters/file';
 import { nopExporterFactory } from '../exporters/nop';
 import { sqliteExporterFactory } from '../exporters/sqlite';
 import { webhookExporterFactory } from '../exporters/webhook';
+import { emailExporterFactory } from '../exporters/email';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
@@ -42,6 +43,7 @@ export const factories: Factory[] = [
   securityProcessorFactory,
   securityEventsConnectorFactory,
   webhookExporterFactory,
+  emailExporterFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {
