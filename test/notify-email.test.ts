@@ -14,7 +14,7 @@ t.jobs = 3;
 
 interface Mail { parsed: ParsedMail; rcpt: string[]; user?: string }
 
-async function smtp(t: Tap.Test, opts: { auth?: boolean; reject?: (n: number) => string | undefined } = {}) {
+async function smtp(t: { teardown(fn: () => unknown): void }, opts: { auth?: boolean; reject?: (n: number) => string | undefined } = {}) {
   const mails: Mail[] = [];
   let n = 0;
   const server = new SMTPServer({
