@@ -1,4 +1,5 @@
 /** Feature commands (alerts, silences, query, ...): each module exports Command objects; list them here. */
 import type { Command } from '../command';
+import { alertingCommands } from './alerts';
 
-export const featureCommands: Command[] = [];
+export const featureCommands: Command[] = [...alertingCommands];
