@@ -193,9 +193,9 @@ export async function main(argv: string[]): Promise<number> {
 
   log(`encoding ${o.distinct} ${s.signal} requests of ${s.itemsPerRequest} items (${s.encoding}${s.gzip ? ', gzip' : ''})`);
   const set = await buildPayloads({ signal: s.signal, encoding: s.encoding, gzip: s.gzip, itemsPerRequest: s.itemsPerRequest, distinct: o.distinct });
-  // Trace requests get fresh ids each time so a store that keys on ids sees no duplicates; gzip
-  // bodies would need recompressing per request, so those repeat.
-  const freshIds = s.signal === 'traces' && !s.gzip;
+  // Trace requests get fresh ids, metric requests fresh point times, so a store that keys on them
+  // sees no duplicates; gzip bodies would need recompressing per request, so those repeat.
+  const freshIds = s.signal !== 'logs' && !s.gzip;
   if (s.gzip && s.verifyTables) notes.push('gzip bodies repeat their ids; a store keyed on ids may count fewer rows');
 
   let prepared: PreparedConfig | undefined;
@@ -236,6 +236,7 @@ export async function main(argv: string[]): Promise<number> {
   sampler?.start();
   const alive = () => (server ? server.alive() : pid !== undefined ? sampler!.sampleNow() !== undefined : true);
 
+  let exitCode = 0;
   const phases: PhaseResult[] = [];
   const runPhase = async (name: string, p: Omit<PhaseOptions, 'onTick' | 'freshIds'>, keep = true): Promise<PhaseResult> => {
     const from = sampler?.sampleNow();
@@ -250,11 +251,14 @@ export async function main(argv: string[]): Promise<number> {
       server: sampler ? serverFigures(sampler, from, to, stats.itemsAccepted, alive()) : undefined,
     };
     if (keep) phases.push(result);
+    if (keep && stats.requests > 0 && stats.itemsAccepted === 0) {
+      notes.push(`nothing was accepted in the ${name} phase (${Object.keys(stats.byStatus).join(', ')})`);
+      exitCode = 1;
+    }
     log(`${name}: ${Math.round(result.itemsPerSecond).toLocaleString('en-US')} ${unitOf(s.signal)}/s accepted`);
     return result;
   };
 
-  let exitCode = 0;
   const result: BenchResult = {
     scenario: s.name, date: new Date().toISOString(), machine: machineDescription(), target: o.target ?? `vigil (${o.configFile ?? `bench/${s.config}.yaml`})`,
     transport: s.transport, signal: s.signal, encoding: s.encoding, gzip: s.gzip, itemsPerRequest: s.itemsPerRequest,

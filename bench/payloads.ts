@@ -37,6 +37,8 @@ export interface Payload {
   items: number;
   /** Where each trace/span id sits in `body`, so every sent copy can carry ids of its own. */
   idSlots?: IdSlots;
+  /** Where each metric point's time sits, so every sent copy holds new points, not rewrites of old ones. */
+  timeSlots?: TimeSlots;
 }
 
 export interface PayloadSet {
@@ -44,6 +46,12 @@ export interface PayloadSet {
   contentType: string;
   contentEncoding?: string;
   payloads: Payload[];
+}
+
+/** Offsets of each point time: 8 little-endian bytes (protobuf fixed64) or 19 decimal digits (JSON). */
+export interface TimeSlots {
+  form: 'le64' | 'dec';
+  offsets: number[];
 }
 
 /** Offsets of the last 4 bytes (binary) or last 8 hex digits (JSON) of each id occurrence. */
@@ -231,22 +239,44 @@ function idSlots(body: Buffer, ids: Set<string>, form: 'binary' | 'hex'): IdSlot
   return { form, offsets: offsets.sort((a, b) => a - b) };
 }
 
+function timeSlots(body: Buffer, times: Set<bigint>, form: 'le64' | 'dec'): TimeSlots {
+  const offsets: number[] = [];
+  for (const t of times) {
+    let needle: Buffer;
+    if (form === 'le64') {
+      needle = Buffer.alloc(8);
+      needle.writeBigUInt64LE(t);
+    } else needle = Buffer.from(`"${t}"`, 'latin1');
+    const skip = form === 'dec' ? 1 : 0;
+    for (let at = body.indexOf(needle); at >= 0; at = body.indexOf(needle, at + needle.length)) offsets.push(at + skip);
+  }
+  return { form, offsets: offsets.sort((a, b) => a - b) };
+}
+
 /**
- * A copy of `p.body` whose trace and span ids are all XORed with `seq` in their last 32 bits. The
- * same id maps to the same new id, so parent links stay intact, and each request's spans are new
- * to a store that keys on ids.
+ * A copy of `p.body` made new for request number `seq`: trace and span ids XORed with `seq` in
+ * their last 32 bits (the same id maps to the same new id, so parent links stay intact), metric
+ * point times moved `seq` microseconds later. A store that keys on ids or on (series, time) then
+ * sees every request's items as new ones.
  */
 export function withFreshIds(p: Payload, seq: number): Buffer {
-  if (!p.idSlots) return p.body;
+  if (!p.idSlots && !p.timeSlots) return p.body;
   const out = Buffer.from(p.body);
   const x = seq >>> 0;
-  if (p.idSlots.form === 'binary') {
+  if (p.idSlots?.form === 'binary') {
     for (const off of p.idSlots.offsets) out.writeUInt32BE((out.readUInt32BE(off) ^ x) >>> 0, off);
-  } else {
+  } else if (p.idSlots) {
     for (const off of p.idSlots.offsets) {
       const v = (parseInt(out.toString('latin1', off, off + 8), 16) ^ x) >>> 0;
       out.write(v.toString(16).padStart(8, '0'), off, 'latin1');
     }
+  }
+  const shift = BigInt(x) * 1000n;
+  if (p.timeSlots?.form === 'le64') {
+    for (const off of p.timeSlots.offsets) out.writeBigUInt64LE(out.readBigUInt64LE(off) + shift, off);
+  } else if (p.timeSlots) {
+    // 19 digits stay 19 digits: the shift is far smaller than the time.
+    for (const off of p.timeSlots.offsets) out.write(String(BigInt(out.toString('latin1', off, off + 19)) + shift), off, 'latin1');
   }
   return out;
 }
@@ -264,6 +294,7 @@ export async function buildPayloads(options: PayloadOptions): Promise<PayloadSet
     let body: Buffer;
     let items: number;
     let slots: IdSlots | undefined;
+    let tslots: TimeSlots | undefined;
     if (signal === 'traces') {
       const spans = makeSpans(v, itemsPerRequest);
       items = spans.length;
@@ -278,13 +309,18 @@ export async function buildPayloads(options: PayloadOptions): Promise<PayloadSet
       const { rm, points } = await makeMetrics(v, itemsPerRequest);
       items = points;
       body = toBuffer((encoding === 'json' ? JsonMetricsSerializer : ProtobufMetricsSerializer).serializeRequest(rm));
+      const times = new Set<bigint>();
+      for (const sm of rm.scopeMetrics) {
+        for (const m of sm.metrics) for (const dp of m.dataPoints) times.add(BigInt(dp.endTime[0]) * 1_000_000_000n + BigInt(dp.endTime[1]));
+      }
+      if (!gzip) tslots = timeSlots(body, times, encoding === 'json' ? 'dec' : 'le64');
     } else {
       const records = makeLogs(v, itemsPerRequest);
       items = records.length;
       body = toBuffer((encoding === 'json' ? JsonLogsSerializer : ProtobufLogsSerializer).serializeRequest(records));
     }
     if (gzip) body = gzipSync(body);
-    payloads.push({ body, items, idSlots: slots });
+    payloads.push({ body, items, idSlots: slots, timeSlots: tslots });
   }
   return {
     options,

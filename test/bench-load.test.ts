@@ -55,6 +55,34 @@ t.test('fresh ids change every id consistently and leave the rest alone', async 
   }
 });
 
+t.test('fresh copies of metric requests move every point time and nothing else', async (t) => {
+  for (const encoding of ['protobuf', 'json'] as const) {
+    const set = await buildPayloads({ signal: 'metrics', encoding, gzip: false, itemsPerRequest: 20, distinct: 1 });
+    const p = set.payloads[0];
+    t.ok(p.timeSlots && p.timeSlots.offsets.length >= 20, `${encoding}: a time for every point`);
+    const copy = withFreshIds(p, 7);
+    t.equal(copy.length, p.body.length);
+    if (encoding === 'protobuf') {
+      t.equal(countProtobufItems('metrics', copy), 20);
+      for (const off of p.timeSlots!.offsets) t.equal(copy.readBigUInt64LE(off) - p.body.readBigUInt64LE(off), 7000n);
+    } else {
+      const times = (b: Buffer) => {
+        const out: string[] = [];
+        for (const rm of JSON.parse(b.toString()).resourceMetrics) {
+          for (const sm of rm.scopeMetrics) {
+            for (const m of sm.metrics) for (const dp of (m.gauge ?? m.sum ?? m.histogram).dataPoints) out.push(dp.timeUnixNano);
+          }
+        }
+        return out;
+      };
+      const before = times(p.body);
+      const after = times(copy);
+      t.equal(after.length, 20);
+      t.ok(after.every((v, i) => BigInt(v) - BigInt(before[i]) === 7000n), 'each timeUnixNano is 7 µs later');
+    }
+  }
+});
+
 for (const c of [
   { signal: 'traces', encoding: 'protobuf', gzip: false, transport: 'http' },
   { signal: 'metrics', encoding: 'json', gzip: false, transport: 'http' },
