@@ -13,7 +13,7 @@ import { fingerprint, Labels } from '../src/alerting/labels';
 import { Capture, threat } from './fixtures/alerting/helpers';
 
 // The scenarios are independent and mostly wait on timers: run them side by side.
-t.jobs = 10;
+(t as unknown as { jobs: number }).jobs = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Slack for timers on a busy machine. */
