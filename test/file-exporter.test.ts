@@ -11,7 +11,7 @@ import { FileConfig, fileExporterFactory } from '../exporters/file';
 
 const host: Host = { getExtension: () => undefined, reportStatus: () => undefined, componentStatuses: () => [] };
 const dir = mkdtempSync(join(tmpdir(), 'vigil-file-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function make(path: string, rotation = { max_megabytes: 100, max_backups: 5 }) {
   const config: FileConfig = { path, rotation, timeout: '5s', sending_queue: { enabled: false }, retry_on_failure: { enabled: false } };

@@ -11,7 +11,7 @@ import { decodeBody, openStore, parseAttributes, spansOfTrace } from '../exporte
 
 const host: Host = { getExtension: () => undefined, reportStatus: () => undefined, componentStatuses: () => [] };
 const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function config(path: string, over: Partial<SqliteConfig> = {}): SqliteConfig {
   return {

@@ -12,7 +12,7 @@ import { openStore } from '../exporters/sqlite/store';
 
 const host: Host = { getExtension: () => undefined, reportStatus: () => undefined, componentStatuses: () => [] };
 const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-ret-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+t.after(() => rmSync(dir, { recursive: true, force: true }));
 
 function make(cfg: Partial<SqliteConfig>) {
   const config: SqliteConfig = {
