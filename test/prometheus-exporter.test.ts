@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { prometheusExporterFactory, PrometheusExporter, PrometheusExporterConfig } from '../exporters/prometheus';
 import { FLAG_NO_RECORDED_VALUE, Temporality } from '../src/model';
 import { findSample, parseExposition } from '../src/prometheus/textparse';
-import { expPoint, gauge, histPoint, metric, metrics, numberPoint, settings, sum } from './prometheus-fixtures';
+import { expPoint, gauge, hasPrometheus, histPoint, metric, metrics, numberPoint, settings, startPrometheus, sum } from './prometheus-fixtures';
 
 const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
 
@@ -193,4 +193,42 @@ t.test('HTTP: text by default, OpenMetrics with exemplars by negotiation, gzip',
   const nf = await fetch(`http://127.0.0.1:${ex.address!.port}/other`);
   t.equal(nf.status, 404);
   await nf.text();
+});
+
+if (!hasPrometheus) t.comment('prometheus is not installed: the real-scrape check did not run');
+else t.test('a real Prometheus scrapes it (OpenMetrics negotiated) and answers queries with the values', async (t) => {
+  const ex = exporter({ endpoint: '127.0.0.1:0', enable_open_metrics: true });
+  await ex.start();
+  t.teardown(() => ex.shutdown());
+  const p = numberPoint(9, { route: '/pay' });
+  p.exemplars = [{ filteredAttributes: {}, timeUnixNano: p.timeUnixNano, value: 1, isInt: true, traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' }];
+  ex.consumeMetrics(everyKind());
+  ex.consumeMetrics(metrics(RES, [metric('payments', '', sum([p]), 'Payments')]));
+  // The README's minimal config, with a short interval for the test.
+  const base = await startPrometheus(t, `global:
+  scrape_interval: 500ms
+  scrape_timeout: 400ms
+scrape_configs:
+  - job_name: vigil
+    honor_labels: true
+    static_configs:
+      - targets: ['127.0.0.1:${ex.address!.port}']
+`);
+  const q = async (query: string) => {
+    const r = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(query)}`);
+    return ((await r.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } }).data.result;
+  };
+  let up: Awaited<ReturnType<typeof q>> = [];
+  for (let i = 0; i < 100 && !(up.length && up[0].value[1] === '1'); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    up = await q('up{job="vigil"}');
+  }
+  t.equal(up[0]?.value[1], '1', 'the scrape succeeded');
+  t.ok(ex.scrapeCounts.openmetrics > 0 && ex.scrapeCounts.text === 0, 'Prometheus asked for, and got, OpenMetrics');
+  const pay = await q('payments_total');
+  t.equal(pay[0]?.value[1], '9');
+  t.equal(pay[0]?.metric.job, 'shop/checkout', 'honor_labels keeps the job from service.namespace/service.name');
+  t.equal((await q('http_server_request_duration_seconds_bucket{le="0.5"}'))[0]?.value[1], '7');
+  t.equal((await q('rpc_duration_seconds_count'))[0]?.value[1], '15');
+  t.equal((await q('target_info'))[0]?.metric.host_name, 'web-1');
 });

@@ -1,5 +1,12 @@
 /** Small builders of model objects and settings for the prometheus / spanmetrics tests. */
 import Ajv from 'ajv';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
 import type { CreateSettings, JsonSchema } from '../src/component';
 import { silentLogger } from '../src/logger';
 import {
@@ -62,4 +69,38 @@ export function metrics(resource: Attributes, ms_: Metric[], scope = { name: 'te
       scopeMetrics: [{ scope: { ...scope, attributes: {}, droppedAttributesCount: 0 }, schemaUrl: '', metrics: ms_ }],
     }],
   };
+}
+
+/** Whether Debian's `prometheus` package (server + promtool) is installed. */
+export const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Starts a throwaway Prometheus (temp storage, remote-write receiver on); returns its base URL. */
+export async function startPrometheus(t: Test, configYaml: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-prom-'));
+  writeFileSync(join(dir, 'prometheus.yml'), configYaml);
+  const port = await freePort();
+  const proc: ChildProcess = spawn('prometheus', [
+    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver',
+  ], { stdio: 'ignore' });
+  t.teardown(async () => {
+    proc.kill('SIGTERM');
+    await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
+    if (ok) return base;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('prometheus did not become ready');
 }

@@ -1,17 +1,13 @@
 import t, { Test } from 'tap';
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { prometheusRemoteWriteExporterFactory, RemoteWriteConfig } from '../exporters/prometheusremotewrite';
 import type { Component, SignalConsumers } from '../src/component';
 import { PermanentError } from '../src/errors';
 import { FLAG_NO_RECORDED_VALUE, Metrics, Temporality } from '../src/model';
 import { DecodedWriteRequest, decodeWriteRequest } from '../src/prometheus/remotewrite';
 import { snappyDecompress } from '../src/prometheus/snappy';
-import { T0, gauge, histPoint, metric, metrics, numberPoint, settings, sum } from './prometheus-fixtures';
+import { T0, gauge, hasPrometheus, histPoint, metric, metrics, numberPoint, settings, startPrometheus, sum } from './prometheus-fixtures';
 
 const host = { getExtension: () => undefined, reportStatus: () => undefined };
 const RES = { 'service.name': 'checkout', 'service.instance.id': 'pod-1', 'host.name': 'web-1' };
@@ -141,41 +137,9 @@ t.test('with the queue on, consume returns before delivery and the data still ar
 
 // ---- against a real Prometheus, when the package is installed ----
 
-const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function startPrometheus(t: Test): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-prom-'));
-  writeFileSync(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\n');
-  const port = await freePort();
-  const proc: ChildProcess = spawn('prometheus', [
-    `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver',
-  ], { stdio: 'ignore' });
-  t.teardown(async () => {
-    proc.kill('SIGTERM');
-    await new Promise((r) => (proc.exitCode !== null ? r(null) : proc.once('exit', r)));
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`${base}/-/ready`).then((r) => r.ok, () => false);
-    if (ok) return base;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('prometheus did not become ready');
-}
-
 if (!hasPrometheus) t.comment('prometheus is not installed: the real-server check did not run (the fake receiver above still did)');
 else t.test('a real Prometheus accepts the writes and answers queries with the sent values', async (t) => {
-  const base = await startPrometheus(t);
+  const base = await startPrometheus(t, 'global:\n  scrape_interval: 15s\n');
   const ex = await exporter(t, { endpoint: `${base}/api/v1/write`, sending_queue: { enabled: false } });
   const now = Date.now();
   const at = now - 2000 - Number(T0 / 1_000_000n);

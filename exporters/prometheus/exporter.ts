@@ -39,6 +39,9 @@ export class PrometheusExporter implements Component {
   private expiryTimer?: NodeJS.Timeout;
   private readonly seriesGauge;
   private readonly refused;
+  private readonly scrapes;
+  /** Scrapes served per exposition format since start. */
+  readonly scrapeCounts = { text: 0, openmetrics: 0 };
   readonly metrics: Consumer<'metrics'>;
 
   constructor(private readonly s: CreateSettings<PrometheusExporterConfig>) {
@@ -55,6 +58,7 @@ export class PrometheusExporter implements Component {
     const t = s.telemetry;
     this.seriesGauge = t.gauge('vigil_exporter_prometheus_series', 'Series currently exposed by the prometheus exporter', ['exporter']).labels(s.id);
     this.refused = t.counter('vigil_exporter_prometheus_refused_points_total', 'Data points not exposed, by reason (over_limit: max_series reached; out_of_order: older than the current value)', ['exporter', 'reason']);
+    this.scrapes = t.counter('vigil_exporter_prometheus_scrapes_total', 'Scrapes served, by exposition format', ['exporter', 'format']);
     this.metrics = { consume: async (md) => this.consumeMetrics(md) };
   }
 
@@ -116,6 +120,8 @@ export class PrometheusExporter implements Component {
       }
       const format = negotiateFormat(req.headers.accept, this.s.config.enable_open_metrics);
       const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      this.scrapeCounts[format]++;
+      this.scrapes.labels(this.s.id, format).inc();
       this.store.expire();
       const headers: Record<string, string> = { 'Content-Type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE };
       if (gzip) headers['Content-Encoding'] = 'gzip';
