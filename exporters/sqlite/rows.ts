@@ -4,6 +4,7 @@
  * possible: no hashing, no id lookups (resources, scopes and series are resolved in the worker),
  * times stay bigint (the structured clone carries them and SQLite binds them as INTEGER).
  */
+import { EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS } from './columns';
 import {
   AnyValue, Attributes, Double, Exemplar, InstrumentationScope, KvList, Logs, Metrics, Resource, Traces, attributesToJs, anyValueToJs,
 } from '../../src/model';
@@ -23,34 +24,7 @@ export interface RowBatch {
   rows: number;
 }
 
-/** attributes JSON, dropped count, schema url, service.name */
-export const RESOURCE_COLS = 4;
-/** name, version, attributes JSON, dropped count, schema url */
-export const SCOPE_COLS = 5;
-/**
- * resource idx, scope idx, trace_id, span_id, parent_span_id, trace_state, flags, name, kind,
- * start, end, status_code, status_message, attributes, dropped attrs, events, dropped events,
- * links, dropped links
- */
-export const SPAN_COLS = 19;
-/**
- * resource idx, scope idx, ts, time, observed time, severity number, severity text, body type,
- * body, attributes, dropped attrs, flags, trace_id, span_id, event_name
- */
-export const LOG_COLS = 15;
-/** resource idx, scope idx, name, description, unit, type, temporality, monotonic, metadata */
-export const METRIC_COLS = 9;
-/** metric idx, attributes, start, time, value, flags, exemplars */
-export const NUMBER_COLS = 7;
-/** metric idx, attributes, start, time, count, sum, min, max, bucket counts, explicit bounds, flags, exemplars */
-export const HISTOGRAM_COLS = 12;
-/**
- * metric idx, attributes, start, time, count, sum, min, max, scale, zero count, zero threshold,
- * positive offset, positive counts, negative offset, negative counts, flags, exemplars
- */
-export const EXP_HISTOGRAM_COLS = 17;
-/** metric idx, attributes, start, time, count, sum, quantile values, flags */
-export const SUMMARY_COLS = 8;
+export * from './columns';
 
 /**
  * Attributes as JSON text. Most attribute values are strings, numbers and booleans, which

@@ -14,8 +14,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, RowBatch, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS,
-} from './rows';
+  EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS,
+} from './columns';
+import type { RowBatch } from './rows';
 import { DDL, ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES } from './schema';
 
 export interface WorkerOptions {
