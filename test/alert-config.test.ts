@@ -153,3 +153,11 @@ t.test('notification records: the contract exporters rely on', async (t) => {
   t.ok(receiverSelected(['team'], 'team'));
   t.notOk(receiverSelected(['ops'], 'team'));
 });
+
+t.test('rule_files globs expand in the file name', async (t) => {
+  const { config, issues } = compileAlertingConfig({ rule_files: ['good-*.yaml'], route: { receiver: 'x' } }, FIX);
+  t.same(issues, []);
+  t.same(config.groups.map((g) => g.name), ['api', 'security']);
+  t.same(compileAlertingConfig({ rule_files: ['nothing-*.yaml'] }, FIX).issues, [], 'a glob that matches nothing is not an error');
+  t.match(compileAlertingConfig({ rule_files: ['missing.yaml'] }, FIX).issues[0].message, /cannot read rule file/);
+});

@@ -7,7 +7,7 @@ import { parseDuration } from '../util/duration';
 import { Issues, isObject, join, typeName } from './issues';
 import { Matcher } from './matchers';
 import { Route, compileRoute, walkRoutes } from './route';
-import { RuleGroup, compileMatcherList, compileRuleGroups, loadRuleFile, resolveRuleFile } from './rules';
+import { RuleGroup, compileMatcherList, compileRuleGroups, expandRuleFiles, loadRuleFile } from './rules';
 
 export interface ReceiverConfig {
   name: string;
@@ -101,8 +101,8 @@ export function compileAlertingConfig(raw: RawAlertingConfig, baseDir = process.
 
   const groups = compileRuleGroups({ groups: raw.groups ?? [] }, issues, evaluationIntervalMs, basePath);
   const fileIssues: ConfigIssue[] = [];
-  for (const f of names(issues, p('rule_files'), raw.rule_files)) {
-    const r = loadRuleFile(resolveRuleFile(f, baseDir), evaluationIntervalMs);
+  for (const f of names(issues, p('rule_files'), raw.rule_files).flatMap((x) => expandRuleFiles(x, baseDir))) {
+    const r = loadRuleFile(f, evaluationIntervalMs);
     groups.push(...r.groups);
     fileIssues.push(...r.issues);
   }

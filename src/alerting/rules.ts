@@ -24,8 +24,8 @@
  *           labels: { team: api }
  *           annotations: { summary: 'p95 latency {{ $value }}s on {{ $labels.service.name }}' }
  */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join as joinPath, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { ConfigIssue } from '../errors';
 import { parseDuration } from '../util/duration';
@@ -355,8 +355,7 @@ export function loadRuleFile(path: string, defaultIntervalMs: number): { groups:
 export function validateRules(files: readonly string[], baseDir: string = process.cwd()): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const alerts = new Map<string, string>();
-  for (const f of files) {
-    const path = isAbsolute(f) ? f : resolve(baseDir, f);
+  for (const path of files.flatMap((f) => expandRuleFiles(f, baseDir))) {
     const { groups, issues } = loadRuleFile(path, 60_000);
     out.push(...issues);
     for (const g of groups) {
@@ -370,4 +369,23 @@ export function validateRules(files: readonly string[], baseDir: string = proces
 
 export function resolveRuleFile(f: string, baseDir: string = process.cwd()): string {
   return isAbsolute(f) ? f : resolve(baseDir, f);
+}
+
+/**
+ * Expands `*` and `?` in the file-name part of a rule file path (as Prometheus's rule_files
+ * globs, without directory wildcards). A pattern that matches nothing expands to nothing; a plain
+ * path is returned as is, so that a missing file is reported.
+ */
+export function expandRuleFiles(f: string, baseDir: string = process.cwd()): string[] {
+  const path = resolveRuleFile(f, baseDir);
+  const name = basename(path);
+  if (!/[*?]/.test(name)) return [path];
+  const dir = dirname(path);
+  if (/[*?]/.test(dir)) return [path];
+  const re = new RegExp('^' + name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+  try {
+    return readdirSync(dir).filter((n) => re.test(n)).sort().map((n) => joinPath(dir, n));
+  } catch {
+    return [];
+  }
 }
