@@ -14,6 +14,7 @@ import { nopExporterFactory } from '../exporters/nop';
 import { sqliteExporterFactory } from '../exporters/sqlite';
 import { webhookExporterFactory } from '../exporters/webhook';
 import { emailExporterFactory } from '../exporters/email';
+import { githubExporterFactory } from '../exporters/github';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
@@ -44,6 +45,7 @@ export const factories: Factory[] = [
   securityEventsConnectorFactory,
   webhookExporterFactory,
   emailExporterFactory,
+  githubExporterFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {

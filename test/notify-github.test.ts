@@ -1,0 +1,143 @@
+/**
+ * github exporter against a local fake of the GitHub REST API: one issue per group (also after a
+ * restart), comments on change/escalation/re-fire, close on resolve, reopen, labels, pacing, and
+ * rate limits (403 secondary limit with Retry-After, exhausted primary limit).
+ */
+import t from 'tap';
+import { githubExporterFactory } from '../exporters/github';
+import { findMarker } from '../exporters/github/render';
+import { PermanentError, RetryableError } from '../src/errors';
+import { FakeGitHub } from './fixtures/notify/fake-github';
+import { AlertSpec, build, logsOf, notification, waitFor } from './fixtures/notify/helpers';
+
+t.jobs = 4;
+
+const cfg = (gh: FakeGitHub, extra: Record<string, unknown> = {}) => ({
+  repository: 'acme/ops', token: 'test-token', base_url: gh.url, write_interval: '10ms', content_interval: '20ms', api_retries: 0,
+  sending_queue: { enabled: false }, ...extra,
+});
+
+const disk = (instances: string[], status: 'firing' | 'resolved' = 'firing'): AlertSpec[] =>
+  instances.map((i) => ({ labels: { alertname: 'DiskFull', severity: 'critical', instance: i }, annotations: { summary: 'disk almost full' }, status }));
+
+t.test('issue lifecycle: create once, quiet repeat, comments on change and escalation, close, reopen', async (t) => {
+  const gh = await new FakeGitHub().start();
+  t.teardown(() => gh.close());
+  const { ex } = build(githubExporterFactory, cfg(gh));
+  const send = (specs: AlertSpec[], o: Parameters<typeof notification>[1] = {}) => ex.logs!.consume(logsOf(notification(specs, o)));
+
+  await send(disk(['db-1']));
+  t.equal(gh.issues.length, 1, 'first firing opens an issue');
+  const issue = gh.issues[0];
+  t.equal(issue.title, 'alertname=DiskFull: disk almost full');
+  t.same(issue.labels, ['vigil-alert', 'severity:critical']);
+  t.ok(findMarker(issue.body), 'body has the group marker');
+  t.match(issue.body, /`instance=db-1`/);
+
+  await send(disk(['db-1']));
+  t.equal(issue.comments.length, 0, 'an unchanged repeat does not comment');
+  await send(disk(['db-1', 'db-2']));
+  t.equal(issue.comments.length, 1, 'a new alert in the group comments');
+  t.match(issue.comments[0], /changed: 2 alert\(s\) firing/);
+  await send(disk(['db-1', 'db-2']), { escalationStep: 1, escalationPolicy: 'dba' });
+  t.match(issue.comments[1], /Escalated \(policy `dba`, step 2\)/);
+  await send(disk(['db-1', 'db-2'], 'resolved'));
+  t.equal(issue.state, 'closed');
+  t.equal(issue.state_reason, 'completed');
+  t.match(issue.comments[2], /resolved\. Closing/);
+  await send(disk(['db-1', 'db-2'], 'resolved'));
+  t.equal(issue.comments.length, 3, 'a second resolve of a closed issue does nothing');
+  await send(disk(['db-3']));
+  t.equal(gh.issues.length, 1, 're-fire reuses the issue');
+  t.equal(issue.state, 'open', 'and reopens it');
+  t.match(issue.comments[3], /fired again/);
+
+  // Another group gets its own issue; a restarted exporter finds existing ones by their marker.
+  await send([{ labels: { alertname: 'CPU', severity: 'warning' } }]);
+  t.equal(gh.issues.length, 2);
+  t.same(gh.issues[1].labels, ['vigil-alert', 'severity:warning']);
+  await ex.shutdown!();
+  const restarted = build(githubExporterFactory, cfg(gh)).ex;
+  await restarted.logs!.consume(logsOf(notification(disk(['db-3']))));
+  await restarted.logs!.consume(logsOf(notification([{ labels: { alertname: 'CPU', severity: 'warning' }, status: 'resolved' }])));
+  t.equal(gh.issues.length, 2, 'no second issue after a restart');
+  t.equal(gh.issues[1].state, 'closed');
+  t.ok(gh.requests.filter((r) => r.method === 'GET').every((r) => /labels=vigil-alert/.test(r.url) && /state=all/.test(r.url)), 'lookups list our label, all states');
+  await restarted.shutdown!();
+});
+
+t.test('markdown from alert labels cannot mention people or inject links', async (t) => {
+  const gh = await new FakeGitHub().start();
+  t.teardown(() => gh.close());
+  const { ex } = build(githubExporterFactory, cfg(gh));
+  await ex.logs!.consume(logsOf(notification([{ labels: { alertname: 'X' }, annotations: { summary: '@admin see [here](http://evil) <img src=x>' } }])));
+  const body = gh.issues[0].body;
+  t.notMatch(body, /(^|[^\u200b])@admin/);
+  t.notMatch(body, /\]\(http:\/\/evil\)/);
+  t.notMatch(body, /(^|[^\\])<img/, 'HTML is escaped');
+  await ex.shutdown!();
+});
+
+t.test('403 secondary rate limit with Retry-After is waited out, one issue', async (t) => {
+  const gh = await new FakeGitHub().start();
+  t.teardown(() => gh.close());
+  let hit = false;
+  gh.inject.push((r) => {
+    if (r.method === 'POST' && !hit) {
+      hit = true;
+      return { status: 403, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.' } };
+    }
+    return undefined;
+  });
+  const { ex } = build(githubExporterFactory, cfg(gh));
+  await ex.logs!.consume(logsOf(notification(disk(['db-1']))));
+  const posts = gh.writes();
+  t.equal(posts.length, 2, 'refused once, then accepted');
+  t.ok(posts[1].at - posts[0].at >= 950, `retried after Retry-After (${posts[1].at - posts[0].at} ms)`);
+  t.equal(gh.issues.length, 1);
+  await ex.shutdown!();
+});
+
+t.test('primary rate limit exhausted beyond max_rate_limit_wait: retryable with the reset time', async (t) => {
+  const gh = await new FakeGitHub().start();
+  t.teardown(() => gh.close());
+  const reset = Math.floor(Date.now() / 1000) + 120;
+  gh.inject.push(() => ({ status: 403, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) }, body: { message: 'API rate limit exceeded for user ID 1.' } }));
+  const { ex } = build(githubExporterFactory, cfg(gh, { max_rate_limit_wait: '5s', retry_on_failure: { enabled: false } }));
+  const err = await ex.logs!.consume(logsOf(notification(disk(['db-1'])))).then(() => undefined, (e) => e);
+  t.type(err, RetryableError);
+  t.ok(err.throttled, 'marked as throttling');
+  t.ok(err.retryAfterMs > 100_000 && err.retryAfterMs <= 122_000, `retry after the reset (${err.retryAfterMs} ms)`);
+  t.equal(gh.requests.length, 1, 'no request hammering while limited');
+  await ex.shutdown!();
+});
+
+t.test('writes are paced by content_interval', async (t) => {
+  const gh = await new FakeGitHub().start();
+  t.teardown(() => gh.close());
+  const { ex } = build(githubExporterFactory, cfg(gh, { content_interval: '300ms', sending_queue: { num_consumers: 3 } }));
+  await ex.logs!.consume(logsOf(...['A', 'B', 'C'].map((a) => notification([{ labels: { alertname: a } }]))));
+  await waitFor(() => gh.issues.length === 3, 5000, 'three issues');
+  const at = gh.writes().map((r) => r.at);
+  t.ok(at[1] - at[0] >= 280 && at[2] - at[1] >= 280, `spaced: ${at[1] - at[0]} ms, ${at[2] - at[1]} ms`);
+  await ex.shutdown!();
+});
+
+t.test('a failed close is retried without a second comment; 422 is permanent', async (t) => {
+  const gh = await new FakeGitHub().start();
+  t.teardown(() => gh.close());
+  const { ex } = build(githubExporterFactory, cfg(gh, { sending_queue: { enabled: true }, retry_on_failure: { initial_interval: '100ms', randomization_factor: 0 } }));
+  await ex.logs!.consume(logsOf(notification(disk(['db-1']))));
+  await waitFor(() => gh.issues.length === 1, 3000, 'issue');
+  let failed = false;
+  gh.inject.push((r) => (r.method === 'PATCH' && !failed ? ((failed = true), { status: 502, body: { message: 'Bad Gateway' } }) : undefined));
+  await ex.logs!.consume(logsOf(notification(disk(['db-1'], 'resolved'))));
+  await waitFor(() => gh.issues[0].state === 'closed', 3000, 'closed after retry');
+  t.equal(gh.issues[0].comments.length, 1, 'one resolve comment');
+  await ex.shutdown!();
+
+  const strict = build(githubExporterFactory, cfg(gh, { title: '' })).ex;
+  gh.inject.push((r) => (r.method === 'POST' ? { status: 422, body: { message: 'Validation Failed' } } : undefined));
+  await t.rejects(strict.logs!.consume(logsOf(notification([{ labels: { alertname: 'New' } }]))), PermanentError);
+  await strict.shutdown!();
+});
