@@ -84,6 +84,11 @@ t.test('promoted resource attributes, const labels, label collisions and escapin
   t.equal(s?.labels.a_b, 'x;y', 'attributes that sanitise to one name are joined in key order');
   t.equal(s?.labels.msg, 'say "hi"\\\nbye', 'quotes, backslashes and newlines survive escaping');
 
+  const h = histPoint([1], [1, 0], 0.5, { le: 'oops', route: '/' });
+  ex.consumeMetrics(metrics(RES, [metric('h', 's', { type: 'histogram', aggregationTemporality: Temporality.CUMULATIVE, dataPoints: [h] })]));
+  const hp = parseExposition(ex.scrape());
+  t.equal(findSample(hp, 'h_seconds_bucket', { route: '/', le: '1' })?.value, 1, 'an attribute named le cannot clash with the bucket label');
+
   const all = exporter({ resource_to_telemetry_conversion: { enabled: true } });
   all.consumeMetrics(metrics(RES, [metric('jobs', '', gauge([numberPoint(1)]))]));
   const q = findSample(parseExposition(all.scrape()), 'jobs');

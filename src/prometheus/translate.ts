@@ -140,9 +140,11 @@ export class Translator {
     return m;
   }
 
-  private pointLabels(base: Map<string, string>, attrs: Attributes, res: { job?: string; instance?: string }): Labels {
+  /** `reserved` is the label the type's own samples add (`le`, `quantile`): an attribute of that name would duplicate it. */
+  private pointLabels(base: Map<string, string>, attrs: Attributes, res: { job?: string; instance?: string }, reserved?: string): Labels {
     const m = new Map(base);
     addAttributes(m, attrs);
+    if (reserved) m.delete(reserved);
     if (res.job) m.set('job', res.job);
     if (res.instance) m.set('instance', res.instance);
     return toLabels(m);
@@ -184,7 +186,7 @@ export class Translator {
         if (!family) return 0;
         const delta = d.aggregationTemporality === Temporality.DELTA;
         for (const p of d.dataPoints) {
-          const labels = this.pointLabels(scoped, p.attributes, res);
+          const labels = this.pointLabels(scoped, p.attributes, res, 'le');
           const bounds = p.explicitBounds.slice();
           const counts = bounds.map((_, i) => p.bucketCounts[i] ?? 0);
           counts.push(p.bucketCounts.length > bounds.length ? p.bucketCounts[bounds.length] : Math.max(0, p.count - counts.reduce((a, b) => a + b, 0)));
@@ -200,7 +202,7 @@ export class Translator {
         if (!family) return 0;
         const delta = d.aggregationTemporality === Temporality.DELTA;
         for (const p of d.dataPoints) {
-          const labels = this.pointLabels(scoped, p.attributes, res);
+          const labels = this.pointLabels(scoped, p.attributes, res, 'le');
           emit({
             family, type: 'histogram', help, unit, delta, ...mk(labels, p.startTimeUnixNano, p.timeUnixNano, p.flags),
             value: {
@@ -217,7 +219,7 @@ export class Translator {
         const family = metricName(metric.name, metric.unit, 'summary', false, naming);
         if (!family) return 0;
         for (const p of d.dataPoints) {
-          const labels = this.pointLabels(scoped, p.attributes, res);
+          const labels = this.pointLabels(scoped, p.attributes, res, 'quantile');
           emit({
             family, type: 'summary', help, unit, delta: false, ...mk(labels, p.startTimeUnixNano, p.timeUnixNano, p.flags),
             value: { kind: 'summary', quantiles: p.quantileValues.map((q) => [q.quantile, q.value]), count: p.count, sum: p.sum },
