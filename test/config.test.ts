@@ -99,7 +99,8 @@ service:
   t.match(find(/unknown key "endpont"/), { file: 'p.yaml', line: 5, col: 9, path: 'receivers.otlp.protocols.http.endpont' });
   t.match(find(/unknown receiver type "bogus"/), { line: 6, path: 'receivers.bogus' });
   t.match(find(/expected integer/), { line: 10, path: 'processors.batch.send_batch_size' });
-  t.match(find(/expected a duration|expected/), { path: /processors\.batch/ });
+  t.match(find(/expected a duration/), { line: 11, path: 'processors.batch.timeout' });
+  t.match(find(/unknown key "endpont"/), { message: /expected one of: endpoint/ });
   t.match(find(/receiver or connector "missing" is not defined/), { line: 17, path: 'service.pipelines.traces.receivers[1]' });
   t.match(find(/does not support metrics/), { path: 'service.pipelines.metrics.receivers[0]' });
   t.match(find(/missing required key "receivers"/), { path: 'service.pipelines.logs/x' });
