@@ -6,8 +6,10 @@
  *
  * JavaScript regexes backtrack, unlike Go's RE2, so a pattern such as `(a+)+$` could take exponential
  * time on a hostile label value. Matchers come from config and from the silences API, so patterns
- * with a repeated group that itself repeats or alternates are refused, and patterns are bounded in
- * length; everything a routing or silence regex normally needs (alternation, classes, `.*`) works.
+ * with a repeated group that itself repeats or alternates are refused, as are patterns with more
+ * than three unbounded repetitions (`.*a.*b.*c.*d` is polynomial of high degree); patterns are
+ * bounded in length. Everything a routing or silence regex normally needs (alternation, classes,
+ * a few `.*`) works.
  */
 import { Labels, labelValue } from './labels';
 
@@ -47,9 +49,12 @@ export function compileAnchored(pattern: string): RegExp {
  * Refuses a quantified group whose body repeats (`(a+)*`) or alternates (`(a|ab)+`), and
  * backreferences: the shapes that make a backtracking engine exponential.
  */
+const MAX_UNBOUNDED = 3;
+
 function checkBacktracking(p: string): void {
   const stack: Array<{ risky: boolean }> = [];
   let inClass = false;
+  let unbounded = 0;
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
     if (c === '\\') {
@@ -67,6 +72,9 @@ function checkBacktracking(p: string): void {
       continue;
     }
     const quantifier = c === '*' || c === '+' || c === '?' || c === '{';
+    if ((c === '*' || c === '+' || (c === '{' && /^\{\d+,\}/.test(p.slice(i)))) && ++unbounded > MAX_UNBOUNDED) {
+      throw new Error(`regex ${JSON.stringify(p)} has more than ${MAX_UNBOUNDED} unbounded repetitions (*, +, {n,}), which can backtrack for a long time; simplify it`);
+    }
     if (c === '|' && stack.length) stack[stack.length - 1].risky = true;
     if (quantifier && c !== '?' && stack.length) stack[stack.length - 1].risky = true;
     if (c === ')') {

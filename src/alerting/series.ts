@@ -31,11 +31,14 @@ export interface Series {
   quantiles?: Array<{ quantile: number; value: number }>;
 }
 
+/** Longer label values are cut, which bounds the work any matcher regex can do on them. */
+export const MAX_LABEL_VALUE = 1024;
+
 export function attributesToLabels(out: Labels, attrs: Attributes, only?: readonly string[]): void {
   for (const k of only ?? Object.keys(attrs)) {
     if (!Object.prototype.hasOwnProperty.call(attrs, k)) continue;
     const v = stringValue(attrs[k]);
-    if (v !== undefined && v !== '') setLabel(out, k, v);
+    if (v !== undefined && v !== '') setLabel(out, k, v.length > MAX_LABEL_VALUE ? v.slice(0, MAX_LABEL_VALUE) : v);
   }
 }
 
@@ -58,6 +61,7 @@ function expToExplicit(p: ExponentialHistogramDataPoint): { bounds: number[]; bu
 
 export class SeriesStore {
   private readonly series = new Map<string, Series>();
+  private readonly byMetric = new Map<string, Set<Series>>();
   /** metric name → how long its samples are kept. */
   private readonly retention = new Map<string, number>();
   dropped = 0;
@@ -144,27 +148,33 @@ export class SeriesStore {
     let s = this.series.get(key);
     if (s && (s.type !== type || s.cumulative !== cumulative)) {
       // The metric changed shape: start over rather than mix incompatible samples.
-      this.series.delete(key);
+      this.remove(s);
       s = undefined;
     }
     if (!s) {
       if (this.series.size >= this.maxSeries) { this.dropped++; return undefined; }
       s = { key, metric, labels, type, cumulative, startMs: 0, num: [], hist: [] };
       this.series.set(key, s);
+      let set = this.byMetric.get(metric);
+      if (!set) this.byMetric.set(metric, (set = new Set()));
+      set.add(s);
     }
     return s;
   }
 
+  private remove(s: Series): void {
+    this.series.delete(s.key);
+    this.byMetric.get(s.metric)?.delete(s);
+  }
+
   /** Series of a metric. */
   select(metric: string): Series[] {
-    const out: Series[] = [];
-    for (const s of this.series.values()) if (s.metric === metric) out.push(s);
-    return out;
+    return [...(this.byMetric.get(metric) ?? [])];
   }
 
   /** Drops samples older than each metric's retention (keeping one before it, the base of increases) and empty series. */
   gc(nowMs: number): void {
-    for (const [key, s] of this.series) {
+    for (const s of [...this.series.values()]) {
       const keep = this.retention.get(s.metric) ?? 0;
       const from = nowMs - keep;
       for (const arr of [s.num, s.hist] as Array<Array<{ t: number }>>) {
@@ -173,7 +183,7 @@ export class SeriesStore {
         if (i > 0) arr.splice(0, i);
       }
       const last = s.type === 'number' ? s.num[s.num.length - 1] : s.hist[s.hist.length - 1];
-      if (!last || last.t < from) this.series.delete(key);
+      if (!last || last.t < from) this.remove(s);
     }
   }
 }
