@@ -15,6 +15,7 @@ import { sqliteExporterFactory } from '../exporters/sqlite';
 import { webhookExporterFactory } from '../exporters/webhook';
 import { emailExporterFactory } from '../exporters/email';
 import { githubExporterFactory } from '../exporters/github';
+import { alertmanagerExporterFactory } from '../exporters/alertmanager';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
@@ -46,6 +47,7 @@ export const factories: Factory[] = [
   webhookExporterFactory,
   emailExporterFactory,
   githubExporterFactory,
+  alertmanagerExporterFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {
