@@ -11,6 +11,8 @@ import { durationSchema, parseDuration } from '../../src/util/duration';
 import { isAbsolute, resolve } from 'node:path';
 import { WriterClient } from './client';
 import { logsToRows, metricsToRows, tracesToRows } from './rows';
+import { API_EXTENSION, ApiServer } from '../../src/api';
+import { QueryService } from '../../src/query';
 
 export interface SqliteConfig extends ExporterHelperConfig {
   path: string;
@@ -70,13 +72,24 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         metrics.bySignal.metrics.sendFailed.inc(r.points);
       },
     );
+    // Query API hook (src/query): when the `api` extension runs, this store answers
+    // /api/traces, /api/spans, /api/logs, /api/metrics... It reads the file on its own read-only
+    // connection, so it needs nothing from the writer.
+    const query = new QueryService(path, settings.logger);
     const exporter = createExporter(settings, signals, {
-      start: () => client.start(),
+      start: async (host) => {
+        await client.start();
+        const api = host.getExtension<ApiServer>(API_EXTENSION);
+        if (api && path !== ':memory:') query.register(api);
+      },
       send: (signal, data, ctx) => {
         const batch = signal === 'traces' ? tracesToRows(data as Traces) : signal === 'logs' ? logsToRows(data as Logs) : metricsToRows(data as Metrics);
         return client.write(batch, ctx.signal);
       },
-      shutdown: () => client.close(),
+      shutdown: () => {
+        query.close();
+        return client.close();
+      },
     });
     return Object.assign(exporter, { flush: () => client.flush(), inFlightRows: () => client.inFlightRows });
   },
