@@ -42,8 +42,8 @@ t.test('matchers: Alertmanager syntax, anchored regexes, absent = empty', async 
   t.throws(() => parseMatcher('a=~"(x)\\1"'), /backreferences/);
   t.throws(() => parseMatcher('a=~"["'), /invalid regex/);
   t.doesNotThrow(() => parseMatcher('a=~"(foo|bar)-[0-9]+"'), 'plain alternation and repetition are fine');
-  t.doesNotThrow(() => parseMatcher('a=~".*foo.*bar.*"'), 'three .* are fine');
-  t.throws(() => parseMatcher('a=~".*a.*a.*a.*b"'), /more than 3 unbounded/);
+  t.doesNotThrow(() => parseMatcher('a=~".*foo.*"'), 'two .* are fine');
+  t.throws(() => parseMatcher('a=~".*a.*b.*"'), /more than 2 unbounded/);
 });
 
 t.test('route tree: first match, continue, group_by ..., inheritance, group keys', async (t) => {

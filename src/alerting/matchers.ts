@@ -7,7 +7,7 @@
  * JavaScript regexes backtrack, unlike Go's RE2, so a pattern such as `(a+)+$` could take exponential
  * time on a hostile label value. Matchers come from config and from the silences API, so patterns
  * with a repeated group that itself repeats or alternates are refused, as are patterns with more
- * than three unbounded repetitions (`.*a.*b.*c.*d` is polynomial of high degree); patterns are
+ * than two unbounded repetitions (`.*a.*b.*c` is cubic on a long value); patterns are
  * bounded in length. Everything a routing or silence regex normally needs (alternation, classes,
  * a few `.*`) works.
  */
@@ -49,7 +49,7 @@ export function compileAnchored(pattern: string): RegExp {
  * Refuses a quantified group whose body repeats (`(a+)*`) or alternates (`(a|ab)+`), and
  * backreferences: the shapes that make a backtracking engine exponential.
  */
-const MAX_UNBOUNDED = 3;
+const MAX_UNBOUNDED = 2;
 
 function checkBacktracking(p: string): void {
   const stack: Array<{ risky: boolean }> = [];
