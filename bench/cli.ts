@@ -296,7 +296,7 @@ export async function main(argv: string[]): Promise<number> {
       const wasAlive = server.alive();
       const end = await server.stop();
       if (!wasAlive) {
-        notes.push(`the server died during the run (code ${end.code}, signal ${end.signal})`);
+        notes.push(`the server died during the run (code ${end.code}, signal ${end.signal}); its last log lines:\n${server.recentLog().slice(-8).join('\n')}`);
         exitCode = 1;
       } else if (end.signal === 'SIGKILL') notes.push('the server did not stop within 30 s of SIGTERM and was killed');
       if (o.cpuProfDir) {
