@@ -7,7 +7,7 @@
  * sees many series), after one untimed warm-up round.
  */
 import { readCorpus } from './corpus';
-import { DEFAULT_PARAMS, newSeries, scorePoint, SeriesState } from '../../processors/anomaly/algorithm';
+import { DEFAULT_PARAMS, newSeries, scorePoint, SeriesState, SERIES_STATE_BYTES } from '../../processors/anomaly/algorithm';
 
 function arg(name: string, def?: string): string {
   const i = process.argv.indexOf(name);
@@ -26,7 +26,6 @@ const data = Float64Array.from(values);
 const heapBefore = (globalThis.gc?.(), process.memoryUsage().heapUsed);
 const states: SeriesState[] = Array.from({ length: seriesCount }, () => newSeries(DEFAULT_PARAMS));
 const heapAfter = (globalThis.gc?.(), process.memoryUsage().heapUsed);
-const arrayBytes = states.reduce((a, s) => a + s.seen.byteLength, 0);
 
 let sink = 0;
 function round(): number {
@@ -38,5 +37,5 @@ round();
 let best = Infinity;
 for (let r = 0; r < rounds; r++) best = Math.min(best, round());
 console.log(`${data.length} points × ${rounds} rounds over ${seriesCount} series: best ${(data.length / best).toFixed(0)} points/s`);
-console.log(`memory per fresh series: ~${((heapAfter - heapBefore + arrayBytes) / seriesCount).toFixed(0)} bytes (heap delta${globalThis.gc ? '' : ' without --expose-gc, noisy'} + typed arrays)`);
+console.log(`memory per fresh series: ~${((heapAfter - heapBefore) / seriesCount).toFixed(0)} bytes measured (heap delta${globalThis.gc ? '' : ' without --expose-gc, noisy'}), ${SERIES_STATE_BYTES} bytes estimated`);
 if (sink < 0) console.log(sink);

@@ -1,27 +1,23 @@
 /**
  * Streaming anomaly scoring of one numeric series. Pure: no I/O, no clock; constant work and a
- * fixed amount of memory per point (about 1.2 KB of state per series, whatever its length).
+ * fixed amount of memory per point (SERIES_STATE_BYTES), whatever the series' length.
  *
- * Two detectors look at every point; the score is the larger of the two:
+ * 1. Surprise. A robust level model (weighted mean and mean absolute deviation) and a step model
+ *    (weighted mean absolute difference between successive points) give two sigma-distances; the
+ *    larger, as s = log(1 + z), is the point's surprise. Values are clipped at CLIP deviations before
+ *    the models learn them, so one outlier does not widen the band it is judged against.
+ * 2. Two-stage likelihood, after Numenta's anomaly likelihood. Stage one judges s against the
+ *    series' own history of surprises (weighted mean and variance; Gaussian tail p1): a sudden
+ *    spike or step. Stage two judges a short moving average of s (`shortMemory` points) against the
+ *    history of that average (p2): a run of moderately surprising points, as in a ramp, a change of
+ *    texture or denser spikes, which no single point reveals. p = 2·min(p1, p2) (Bonferroni), and
+ *    the score is −log10(p)/scoreDecades, capped at 1. Judging every series against itself is what
+ *    makes a score comparable between a quiet and a noisy series.
+ * 3. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
+ *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it.
  *
- * 1. Statistical surprise. A robust level model (exponentially weighted mean and mean absolute
- *    deviation, with outliers clipped before they are learnt) and a step model (weighted mean absolute
- *    difference between successive points) give two "sigma" distances. The larger, on a log scale,
- *    is compared with the series' own history of such surprises (weighted mean and variance), and
- *    the Gaussian tail probability p of the current surprise becomes −log10(p)/scoreDecades, capped at
- *    1. This is Numenta's "anomaly likelihood" idea applied to cheap residuals: it makes a score of
- *    0.8 mean "a 1-in-10^4 surprise for this series", comparable between a noisy and a quiet series.
- * 2. Context novelty, after the Contextual Anomaly Detector (CAD OSE): the value is quantised into
- *    `levels` bands of the range seen so far, and the contexts formed by the last 1..`order` bands
- *    are looked up in a fixed-size bitset of contexts already seen. The score is the fraction of them
- *    never seen before. This catches shape changes that stay within the usual range (a missing daily
- *    peak, a new oscillation), which residual statistics miss.
- *
- * Novelty alone fires on every new extreme of plain noise, so it only counts when the statistical
- * score corroborates it (≥ noveltyGate).
- *
- * After a score ≥ alarmLevel, the following `refractory` points score 0: one episode, one alarm (as
- * CAD's rest period), so that an incident is reported when it starts rather than on every point.
+ * Tried and dropped (see README): a CAD-style context-novelty memory, empirical (histogram) tails,
+ * and non-maximum suppression instead of the rest period all scored lower on NAB.
  */
 
 export interface AnomalyParams {
@@ -31,16 +27,12 @@ export interface AnomalyParams {
   levelMemory: number;
   /** Memory (points) of the step-size model. */
   stepMemory: number;
-  /** Memory (points) of the distribution of surprises. */
+  /** Memory (points) of the distribution of surprises (both likelihood stages). */
   surpriseMemory: number;
+  /** Points averaged by the second likelihood stage. */
+  shortMemory: number;
   /** −log10 of the tail probability that maps to score 1. */
   scoreDecades: number;
-  /** Quantisation bands of the context model (0 disables it). */
-  levels: number;
-  /** Longest context, in points, of the context model. */
-  order: number;
-  /** Context novelty counts only when the statistical score is at least this (corroboration). */
-  noveltyGate: number;
   /** A score from which the next `refractory` points are masked. */
   alarmLevel: number;
   /** Points masked after an alarm (0 disables masking). */
@@ -52,19 +44,17 @@ export const DEFAULT_PARAMS: Readonly<AnomalyParams> = Object.freeze({
   levelMemory: 2000,
   stepMemory: 1000,
   surpriseMemory: 2000,
+  shortMemory: 30,
   scoreDecades: 5,
-  levels: 24,
-  order: 3,
-  noveltyGate: 0.4,
   alarmLevel: 0.75,
   refractory: 150,
 });
 
-/** Bits of the seen-context set: fixed, so memory per series is bounded. */
-const SEEN_BITS = 8192;
-const SEEN_WORDS = SEEN_BITS / 32;
-/** Outliers are clipped to this many deviations before the models learn from them. */
-const CLIP = 6;
+/**
+ * Values are clipped to this many deviations before the models learn from them. Tight clipping
+ * keeps an episode from teaching the model that it is normal while it lasts (NAB: 3 beat 6 and 12).
+ */
+const CLIP = 3;
 
 export interface SeriesState {
   /** Points seen. */
@@ -73,24 +63,24 @@ export interface SeriesState {
   mean: number;
   dev: number;
   stepDev: number;
-  /** Weighted mean and variance of log(1 + surprise). */
+  /** Weighted mean and variance of the surprise (stage one). */
   sMean: number;
   sVar: number;
-  lo: number;
-  hi: number;
-  /** Last `order` bands, most recent first (−1 = none yet). */
-  bands: number[];
-  seen: Uint32Array;
+  /** Short moving average of the surprise, and the weighted mean and variance of it (stage two). */
+  sShort: number;
+  aMean: number;
+  aVar: number;
+  /** Signed count of successive points clipped on the same side (level-shift detection). */
+  outRun: number;
   /** Points since the last alarm. */
   sinceAlarm: number;
-  /** The last score and surprise, for events. */
+  /** The last score. */
   lastScore: number;
 }
 
-export function newSeries(p: AnomalyParams): SeriesState {
+export function newSeries(_p?: AnomalyParams): SeriesState {
   return {
-    n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1,
-    lo: Infinity, hi: -Infinity, bands: new Array(Math.max(1, p.order)).fill(-1), seen: new Uint32Array(SEEN_WORDS),
+    n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0,
     sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0,
   };
 }
@@ -105,36 +95,10 @@ export function normalTail(z: number): number {
   return 0.5 * (x >= 0 ? r : 2 - r);
 }
 
-/** Fraction of the contexts ending at this point that were never seen before; learns them. */
-function contextNovelty(s: SeriesState, x: number, p: AnomalyParams): number {
-  if (x < s.lo) s.lo = x;
-  if (x > s.hi) s.hi = x;
-  const range = s.hi - s.lo;
-  const band = range > 0 ? Math.min(p.levels - 1, Math.floor(((x - s.lo) / range) * p.levels)) : 0;
-  const b = s.bands;
-  for (let i = b.length - 1; i > 0; i--) b[i] = b[i - 1];
-  b[0] = band;
-  let hash = 0x811c9dc5;
-  let novel = 0;
-  let contexts = 0;
-  for (let k = 0; k < b.length && b[k] >= 0; k++) {
-    hash = Math.imul(hash ^ (b[k] + 1 + k * 64), 0x01000193) >>> 0;
-    const bit = (hash ^ (hash >>> 15)) % SEEN_BITS;
-    const mask = 1 << (bit & 31);
-    contexts++;
-    if ((s.seen[bit >>> 5] & mask) === 0) {
-      novel++;
-      s.seen[bit >>> 5] |= mask;
-    }
-  }
-  return contexts > 0 ? novel / contexts : 0;
-}
-
 /** Scores one point (0 = usual, 1 = as unusual as it gets) and learns from it. */
 export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number {
   if (!Number.isFinite(x)) return 0;
   s.n++;
-  const novelty = p.levels > 0 ? contextNovelty(s, x, p) : 0;
   if (s.n === 1) {
     s.prev = x;
     s.mean = x;
@@ -146,11 +110,16 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const floor = 1e-9 + 1e-6 * Math.abs(s.mean);
   const step = Math.abs(x - s.prev);
   const surprise = Math.log1p(Math.max(step / (s.stepDev + floor), Math.abs(x - s.mean) / (s.dev + floor)));
+  const ash = 1 / Math.min(s.n, p.shortMemory);
+  const short = s.sShort + ash * (surprise - s.sShort);
 
-  let stat = 0;
-  if (s.n > p.warmup) {
-    const tail = normalTail((surprise - s.sMean) / Math.sqrt(s.sVar + 1e-12));
-    stat = Math.min(1, -Math.log10(Math.max(tail, 1e-300)) / p.scoreDecades);
+  const ready = s.n > p.warmup;
+  let score = 0;
+  if (ready) {
+    const p1 = normalTail((surprise - s.sMean) / Math.sqrt(s.sVar + 1e-12));
+    const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
+    const pv = Math.min(1, Math.max(2 * Math.min(p1, p2), 1e-300));
+    score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
   }
 
   // Learn after scoring, so that a point never explains itself away.
@@ -158,17 +127,29 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const d = surprise - s.sMean;
   s.sMean += as * d;
   s.sVar = (1 - as) * (s.sVar + as * d * d);
+  s.sShort = short;
+  const d2 = short - s.aMean;
+  s.aMean += as * d2;
+  s.aVar = (1 - as) * (s.aVar + as * d2 * d2);
   const al = 1 / Math.min(s.n, p.levelMemory);
   const lim = CLIP * (s.dev + floor);
-  const xc = s.n > p.warmup ? Math.min(s.mean + lim, Math.max(s.mean - lim, x)) : x;
+  const xc = ready ? Math.min(s.mean + lim, Math.max(s.mean - lim, x)) : x;
   s.dev += al * (Math.abs(xc - s.mean) - s.dev);
   s.mean += al * (xc - s.mean);
+  // A level shift that lasts is the new normal: after a rest period's worth of points in a row beyond
+  // the clip on the same side, the level jumps to the value instead of creeping towards it for thousands of
+  // points (which would keep the series "surprising" and the expected range wrong).
+  const side = xc > x ? -1 : xc < x ? 1 : 0;
+  s.outRun = side !== 0 && Math.sign(s.outRun) !== -side ? s.outRun + side : side;
+  if (Math.abs(s.outRun) >= Math.max(p.shortMemory, p.refractory)) {
+    s.mean = x;
+    s.outRun = 0;
+  }
   const ad = 1 / Math.min(s.n, p.stepMemory);
-  const stepc = s.n > p.warmup ? Math.min(step, CLIP * (s.stepDev + floor)) : step;
+  const stepc = ready ? Math.min(step, CLIP * (s.stepDev + floor)) : step;
   s.stepDev += ad * (stepc - s.stepDev);
   s.prev = x;
 
-  let score = s.n > p.warmup ? Math.max(stat, stat >= p.noveltyGate ? novelty : 0) : 0;
   if (p.refractory > 0) {
     const masked = s.sinceAlarm < p.refractory;
     if (s.sinceAlarm < Number.MAX_SAFE_INTEGER) s.sinceAlarm++;
@@ -186,31 +167,29 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
   return [s.mean - half, s.mean + half];
 }
 
+const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore'] as const;
+/** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
+const STATE_VERSION = 3;
+
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {
-  return { ...s, lo: Number.isFinite(s.lo) ? s.lo : null, hi: Number.isFinite(s.hi) ? s.hi : null, seen: Buffer.from(s.seen.buffer, s.seen.byteOffset, s.seen.byteLength).toString('base64') };
+  const o: Record<string, unknown> = { v: STATE_VERSION };
+  for (const k of FIELDS) o[k] = s[k];
+  return o;
 }
 
-/** Restores a state saved by serializeSeries; undefined when it does not fit these params. */
-export function deserializeSeries(v: unknown, p: AnomalyParams): SeriesState | undefined {
+/** Restores a state saved by serializeSeries; undefined when it does not fit (other version, damaged). */
+export function deserializeSeries(v: unknown, p?: AnomalyParams): SeriesState | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
+  if (o.v !== STATE_VERSION) return undefined;
   const s = newSeries(p);
-  for (const k of ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sinceAlarm', 'lastScore'] as const) {
+  for (const k of FIELDS) {
     if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) return undefined;
     s[k] = o[k] as number;
   }
-  s.lo = typeof o.lo === 'number' ? o.lo : Infinity;
-  s.hi = typeof o.hi === 'number' ? o.hi : -Infinity;
-  if (!Array.isArray(o.bands) || o.bands.length !== s.bands.length || !o.bands.every((x) => Number.isInteger(x))) return undefined;
-  s.bands = (o.bands as number[]).slice();
-  if (typeof o.seen !== 'string') return undefined;
-  const buf = Buffer.from(o.seen, 'base64');
-  if (buf.length !== SEEN_WORDS * 4) return undefined;
-  s.seen = new Uint32Array(SEEN_WORDS);
-  new Uint8Array(s.seen.buffer).set(buf);
   return s;
 }
 
-/** Approximate bytes held by one series state (for the README and capacity planning). */
-export const SERIES_STATE_BYTES = SEEN_WORDS * 4 + 16 * 8 + 64;
+/** Approximate bytes held by one series state: 13 numbers plus the object header and shape. */
+export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64;

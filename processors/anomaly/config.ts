@@ -17,9 +17,7 @@ export interface AlgorithmConfig {
   step_memory: number;
   surprise_memory: number;
   score_decades: number;
-  levels: number;
-  order: number;
-  novelty_gate: number;
+  short_memory: number;
   refractory: number;
 }
 
@@ -61,9 +59,7 @@ export const commonProperties: Record<string, JsonSchema> = {
       step_memory: { type: 'integer', minimum: 2, default: DEFAULT_PARAMS.stepMemory },
       surprise_memory: { type: 'integer', minimum: 2, default: DEFAULT_PARAMS.surpriseMemory },
       score_decades: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_PARAMS.scoreDecades },
-      levels: { type: 'integer', minimum: 0, maximum: 256, default: DEFAULT_PARAMS.levels },
-      order: { type: 'integer', minimum: 1, maximum: 8, default: DEFAULT_PARAMS.order },
-      novelty_gate: { type: 'number', minimum: 0, maximum: 1, default: DEFAULT_PARAMS.noveltyGate },
+      short_memory: { type: 'integer', minimum: 1, default: DEFAULT_PARAMS.shortMemory, description: 'Points averaged by the second likelihood stage (sustained surprise).' },
       refractory: { type: 'integer', minimum: 0, default: DEFAULT_PARAMS.refractory, description: 'Points masked after an anomaly.' },
     },
   },
@@ -77,9 +73,7 @@ export function toParams(c: CommonConfig): AnomalyParams {
     stepMemory: a.step_memory ?? DEFAULT_PARAMS.stepMemory,
     surpriseMemory: a.surprise_memory ?? DEFAULT_PARAMS.surpriseMemory,
     scoreDecades: a.score_decades ?? DEFAULT_PARAMS.scoreDecades,
-    levels: a.levels ?? DEFAULT_PARAMS.levels,
-    order: a.order ?? DEFAULT_PARAMS.order,
-    noveltyGate: a.novelty_gate ?? DEFAULT_PARAMS.noveltyGate,
+    shortMemory: a.short_memory ?? DEFAULT_PARAMS.shortMemory,
     alarmLevel: c.threshold,
     refractory: a.refractory ?? DEFAULT_PARAMS.refractory,
   };
