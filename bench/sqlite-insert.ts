@@ -5,13 +5,19 @@
  * and checks that every span is in the file.
  *
  *   npm run build && node dist/bench/sqlite-insert.js [spans=500000] [batch=500] [dir=/tmp]
+ *
+ * With `points` first, it stores gauge points instead (100 series, one point per second each) and
+ * then times the metric aggregations the schema is built for, over the raw points and the 1-minute
+ * rollup, and a trace-by-id style point lookup:
+ *
+ *   node dist/bench/sqlite-insert.js points [points=1000000]
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../src/logger';
-import type { Span, Traces } from '../src/model';
+import type { Metrics, NumberDataPoint, Span, Traces } from '../src/model';
 import { Telemetry } from '../src/telemetry';
 import { RetryableError } from '../src/errors';
 import { SqliteConfig, sqliteExporterFactory } from '../exporters/sqlite';
@@ -77,14 +83,92 @@ async function main(): Promise<void> {
   const secs = Number(done - started) / 1e9;
   const db = new Database(path, { readonly: true });
   const stored = db.prepare('SELECT count(*) FROM spans').pluck().get() as number;
+  // trace by id: all spans of a trace (8 per trace here), through the trace_id index
+  const byTrace = db.prepare('SELECT * FROM spans WHERE trace_id = ?');
+  const ids = db.prepare('SELECT trace_id FROM spans WHERE rowid % 997 = 0 LIMIT 200').pluck().all() as string[];
+  const lt0 = process.hrtime.bigint();
+  let found = 0;
+  for (const id of ids) found += byTrace.all(id).length;
+  const traceByIdMs = Number(process.hrtime.bigint() - lt0) / 1e6 / Math.max(1, ids.length);
   db.close();
   const out = {
     spans: batches * per, stored, lost: batches * per - stored, seconds: +secs.toFixed(2), spansPerSec: Math.round(stored / secs),
     acceptSeconds: +(Number(accepted - started) / 1e9).toFixed(2), drainSeconds: +(Number(done - accepted) / 1e9).toFixed(2),
-    mapUsPerSpan: +mapUsPerSpan.toFixed(2), consumeSyncUsPerSpan: +((mainMs * 1000) / (batches * per)).toFixed(2), refusedRetries: refused, fileMB: +(statSync(path).size / 1e6).toFixed(1),
+    mapUsPerSpan: +mapUsPerSpan.toFixed(2), consumeSyncUsPerSpan: +((mainMs * 1000) / (batches * per)).toFixed(2), refusedRetries: refused, traceByIdMs: +traceByIdMs.toFixed(3), spansPerTraceFound: +(found / Math.max(1, ids.length)).toFixed(1), fileMB: +(statSync(path).size / 1e6).toFixed(1),
   };
   process.stdout.write(JSON.stringify(out) + '\n');
   rmSync(dir, { recursive: true, force: true });
 }
 
-void main();
+async function points(total: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-bench-'));
+  const path = join(dir, 'bench.db');
+  const config: SqliteConfig = {
+    path, flush_interval: '1s', batch_size: 10000, max_in_flight_rows: 100000,
+    retention: { max_age: 0, max_size_mib: 0, check_interval: '5m' },
+    timeout: '30s', sending_queue: { enabled: false }, retry_on_failure: { enabled: false },
+  };
+  const ex = sqliteExporterFactory.create({ id: 'sqlite', config, logger: silentLogger(), telemetry: new Telemetry(), dataDir: dir }, ['metrics']);
+  await ex.start!({ getExtension: () => undefined, reportStatus: () => undefined, componentStatuses: () => [] });
+  const SERIES = 100;
+  const perSeries = Math.ceil(total / SERIES);
+  const t0 = 1_763_000_000_000_000_000n;
+  const SEC = 1_000_000_000n;
+  const started = process.hrtime.bigint();
+  // 50 timestamps × 100 series per request
+  for (let i = 0; i < perSeries; i += 50) {
+    const dataPoints: NumberDataPoint[] = [];
+    for (let k = i; k < Math.min(perSeries, i + 50); k++) {
+      for (let s = 0; s < SERIES; s++) {
+        dataPoints.push({ attributes: { route: `/r${s % 10}`, pod: `p${s}` }, startTimeUnixNano: 0n, timeUnixNano: t0 + BigInt(k) * SEC, value: (k % 97) + s, isInt: false, flags: 0, exemplars: [] });
+      }
+    }
+    const m: Metrics = { resourceMetrics: [{ resource: { attributes: { 'service.name': 'api' }, droppedAttributesCount: 0 }, schemaUrl: '', scopeMetrics: [{ scope: { name: 'm', version: '', attributes: {}, droppedAttributesCount: 0 }, schemaUrl: '', metrics: [
+      { name: 'queue.depth', description: '', unit: '1', metadata: {}, data: { type: 'gauge', dataPoints } },
+    ] }] }] };
+    await ex.metrics!.consume(m);
+  }
+  await ex.shutdown!();
+  const insertSecs = Number(process.hrtime.bigint() - started) / 1e9;
+  const db = new Database(path, { readonly: true });
+  db.defaultSafeIntegers(true);
+  const stored = Number(db.prepare('SELECT count(*) FROM metric_number_points').pluck().get());
+  const from = t0;
+  const to = t0 + BigInt(perSeries) * SEC;
+  const step = 300n * SEC;
+  const time = (label: string, fn: () => unknown[]): Record<string, unknown> => {
+    fn();
+    const runs: number[] = [];
+    let rows = 0;
+    for (let r = 0; r < 5; r++) {
+      const a = process.hrtime.bigint();
+      rows = fn().length;
+      runs.push(Number(process.hrtime.bigint() - a) / 1e6);
+    }
+    runs.sort((x, y) => x - y);
+    return { query: label, medianMs: +runs[2].toFixed(2), rows };
+  };
+  const raw = db.prepare(`SELECT p.series_id, (p.time_unix_nano - ?) / ? AS b, avg(p.value), min(p.value), max(p.value)
+    FROM metric_series s JOIN metric_number_points p ON p.series_id = s.series_id
+    WHERE s.metric_name = 'queue.depth' AND p.time_unix_nano >= ? AND p.time_unix_nano < ? GROUP BY p.series_id, b`);
+  const rolled = db.prepare(`SELECT r.series_id, (r.bucket_unix_nano - ?) / ? AS b, sum(r.sum) / sum(r.count), min(r.min), max(r.max)
+    FROM metric_series s JOIN metric_number_rollup_1m r ON r.series_id = s.series_id
+    WHERE s.metric_name = 'queue.depth' AND r.bucket_unix_nano >= ? AND r.bucket_unix_nano < ? GROUP BY r.series_id, b`);
+  const byRoute = db.prepare(`SELECT (r.bucket_unix_nano - ?) / ? AS b, sum(r.sum) / sum(r.count)
+    FROM metric_series s JOIN metric_number_rollup_1m r ON r.series_id = s.series_id
+    WHERE s.metric_name = 'queue.depth' AND json_extract(s.attributes, '$.route') = '/r3' AND r.bucket_unix_nano >= ? AND r.bucket_unix_nano < ? GROUP BY b`);
+  const out = {
+    points: stored, insertSeconds: +insertSecs.toFixed(2), pointsPerSec: Math.round(stored / insertSecs), fileMB: +(statSync(path).size / 1e6).toFixed(1),
+    queries: [
+      time('avg/min/max per 5m, all series, raw points', () => raw.all(from, step, from, to)),
+      time('avg/min/max per 5m, all series, 1m rollup', () => rolled.all(from, step, from, to)),
+      time('avg per 5m, route=/r3 (10 series), 1m rollup', () => byRoute.all(from, step, from, to)),
+    ],
+  };
+  db.close();
+  process.stdout.write(JSON.stringify(out) + '\n');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.argv[2] === 'points') void points(Number(process.argv[3] ?? 1_000_000));
+else void main();
