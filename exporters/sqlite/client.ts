@@ -52,7 +52,9 @@ export class WriterClient {
             resolve();
             break;
           case 'fatal':
-            reject(new Error(`cannot open the SQLite store at ${this.opts.path}: ${m.message}`));
+            // Marked dead now, so that a shutdown right after does not wait on a terminated thread.
+            this.dead = new Error(`cannot open the SQLite store at ${this.opts.path}: ${m.message}`);
+            reject(this.dead);
             void worker.terminate();
             break;
           case 'committed':
@@ -113,7 +115,7 @@ export class WriterClient {
         });
       });
     }
-    if (this.dead) throw new RetryableError(`sqlite store unavailable: ${this.dead.message}`, 5000);
+    if (this.dead || !this.worker) throw new RetryableError(`sqlite store unavailable${this.dead ? `: ${this.dead.message}` : ' (not started)'}`, 5000);
     if (this.closed) throw new RetryableError('sqlite store is closing', 1000);
     this.inFlight += batch.rows;
     this.worker!.postMessage({ op: 'write', batch });
