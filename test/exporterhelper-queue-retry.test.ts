@@ -210,3 +210,24 @@ t.test('schema fragments carry the Collector defaults and validate', async (t) =
   t.equal(resolved.retry.maxElapsedMs, 300_000);
   t.equal(resolved.timeoutMs, 5000);
 });
+
+t.test('num_consumers bounds the requests sent at once', async (t) => {
+  let now = 0;
+  let peak = 0;
+  let done = 0;
+  const sender: Sender = {
+    async send() {
+      now++;
+      peak = Math.max(peak, now);
+      await new Promise((r) => setTimeout(r, 30));
+      now--;
+      done++;
+    },
+  };
+  const st = settings({ timeout: '1s', sending_queue: { enabled: true, num_consumers: 3, queue_size: 100 }, retry_on_failure: FAST_RETRY });
+  const ex = createExporter(st, ['traces'], sender);
+  for (let i = 0; i < 9; i++) await ex.traces!.consume(traces(1));
+  await ex.shutdown!();
+  t.equal(done, 9);
+  t.equal(peak, 3);
+});
