@@ -16,6 +16,7 @@ import { webhookExporterFactory } from '../exporters/webhook';
 import { emailExporterFactory } from '../exporters/email';
 import { githubExporterFactory } from '../exporters/github';
 import { alertmanagerExporterFactory } from '../exporters/alertmanager';
+import { sentryExporterFactory } from '../exporters/sentry';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
@@ -48,6 +49,7 @@ export const factories: Factory[] = [
   emailExporterFactory,
   githubExporterFactory,
   alertmanagerExporterFactory,
+  sentryExporterFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {

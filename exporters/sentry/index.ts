@@ -1,0 +1,188 @@
+/**
+ * `sentry` exporter: alerts as Sentry events (one per alert, grouped by the alert fingerprint),
+ * and optionally spans with error status and error/fatal log records as Sentry error events.
+ *
+ * Each exporter has its own @sentry/node client and scope, never the global hub, so several
+ * exporters (several DSNs) and the host application's own Sentry setup do not interfere. The
+ * client's transport is wrapped to learn the answer to each event, so the exporterhelper can
+ * retry what Sentry refused for now (429, 5xx, network) and drop what it refused for good.
+ */
+import type { Event } from '@sentry/node';
+import { readFileSync } from 'node:fs';
+import { NodeClient, Scope, defaultStackParser, makeNodeTransport } from '@sentry/node';
+import type { CreateSettings, ExporterFactory } from '../../src/component';
+import { PermanentError, RetryableError } from '../../src/errors';
+import { ExporterHelperConfig, exporterHelperProperties } from '../../src/exporterhelper';
+import { Logs, Severity, StatusCode, Traces } from '../../src/model';
+import { deliveryId } from '../webhook';
+import { parseRetryAfter } from '../webhook/http';
+import { ReceiversConfig, createNotificationExporter, receiversSchema } from '../webhook/notify';
+import { alertEvent, logEvent, spanEvent } from './events';
+
+export interface SentryConfig extends ExporterHelperConfig, ReceiversConfig {
+  dsn: string;
+  environment: string;
+  release: string;
+  alerts: boolean;
+  send_resolved: boolean;
+  error_spans: boolean;
+  error_logs: boolean;
+  min_log_severity: 'error' | 'fatal';
+  ca_file?: string;
+}
+
+// The transport types, without importing @sentry/core (not a direct dependency).
+type Transport = ReturnType<typeof makeNodeTransport>;
+type Envelope = Parameters<Transport['send']>[0];
+type TransportMakeRequestResponse = Awaited<ReturnType<Transport['send']>>;
+
+type Outcome = { ok: true } | { ok: false; error: Error };
+
+/** Sentry's `X-Sentry-Rate-Limits: <seconds>:<categories>:<scope>,...`: the longest delay. */
+function rateLimitDelay(h: Record<string, string | null> | undefined): number | undefined {
+  const limits = h?.['x-sentry-rate-limits'];
+  if (limits) {
+    const secs = limits.split(',').map((l) => Number(l.split(':')[0])).filter((n) => Number.isFinite(n));
+    if (secs.length) return Math.max(...secs) * 1000;
+  }
+  return parseRetryAfter(h?.['retry-after'] ?? undefined);
+}
+
+function outcomeOf(res: TransportMakeRequestResponse): Outcome {
+  const status = res.statusCode;
+  if (status === undefined) {
+    // The SDK dropped the event itself: an earlier answer rate-limited this category.
+    return { ok: false, error: new RetryableError('Sentry rate limit in effect; event held back', undefined, true) };
+  }
+  if (status >= 200 && status < 300) return { ok: true };
+  const msg = `Sentry answered ${status}`;
+  if (status === 429) return { ok: false, error: new RetryableError(msg, rateLimitDelay(res.headers), true) };
+  if (status >= 500) return { ok: false, error: new RetryableError(msg, rateLimitDelay(res.headers)) };
+  return { ok: false, error: new PermanentError(msg) };
+}
+
+export const sentryExporterFactory: ExporterFactory<SentryConfig> = {
+  kind: 'exporter',
+  type: 'sentry',
+  description: 'Sends alerts (and optionally error spans and error logs) to Sentry as events.',
+  signals: ['logs', 'traces'],
+  mutatesData: false,
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['dsn'],
+    properties: {
+      dsn: { type: 'string', pattern: '^https?://', description: 'Project DSN, https://<key>@<host>/<project id>. Use ${env:SENTRY_DSN}; never logged.' },
+      environment: { type: 'string', default: '', description: 'Sentry environment of the events (empty: the SDK default, production).' },
+      release: { type: 'string', default: '' },
+      alerts: { type: 'boolean', default: true, description: 'Send firing alerts of notifications as events.' },
+      send_resolved: { type: 'boolean', default: false, description: 'Also send resolved alerts (as info events).' },
+      error_spans: { type: 'boolean', default: false, description: 'Send spans with error status (traces pipelines) as error events.' },
+      error_logs: { type: 'boolean', default: false, description: 'Send log records at or above min_log_severity as error events.' },
+      min_log_severity: { enum: ['error', 'fatal'], default: 'error' },
+      ca_file: { type: 'string', description: 'CA certificates (PEM) for a self-hosted Sentry.' },
+      receivers: receiversSchema,
+      ...exporterHelperProperties({ timeout: '10s', retry_on_failure: { initial_interval: '1s', max_elapsed_time: '5m' } }),
+    },
+  },
+  create(settings: CreateSettings<SentryConfig>) {
+    return new SentrySender(settings).exporter();
+  },
+};
+
+export class SentrySender {
+  private readonly client: NodeClient;
+  private readonly scope = new Scope();
+  private readonly waiting = new Map<string, (o: Outcome) => void>();
+
+  constructor(private readonly settings: CreateSettings<SentryConfig>) {
+    const c = settings.config;
+    const transport = (opts: Parameters<typeof makeNodeTransport>[0]): Transport => {
+      const inner = makeNodeTransport(opts);
+      return {
+        send: async (env: Envelope) => {
+          const id = (env[0] as { event_id?: string }).event_id;
+          try {
+            const res = await inner.send(env);
+            if (id) this.settle(id, outcomeOf(res));
+            return res;
+          } catch (e) {
+            if (id) this.settle(id, { ok: false, error: new RetryableError(`sending to Sentry failed: ${(e as Error).message}`) });
+            throw e;
+          }
+        },
+        flush: (timeout?: number) => inner.flush(timeout),
+      };
+    };
+    this.client = new NodeClient({
+      dsn: c.dsn,
+      environment: c.environment || undefined,
+      release: c.release || undefined,
+      transport,
+      transportOptions: c.ca_file ? { caCerts: readFileSync(c.ca_file) } : undefined,
+      stackParser: defaultStackParser,
+      integrations: [],
+      sendClientReports: false,
+      sendDefaultPii: false,
+      tracesSampleRate: undefined,
+    } as ConstructorParameters<typeof NodeClient>[0]);
+    this.scope.setClient(this.client);
+    this.client.init();
+  }
+
+  private settle(id: string, o: Outcome): void {
+    const done = this.waiting.get(id);
+    if (done) { this.waiting.delete(id); done(o); }
+  }
+
+  /** Capture an event on our own scope and wait for Sentry's answer to it. */
+  private async capture(event: Event, signal: AbortSignal): Promise<void> {
+    const id = event.event_id!;
+    const answered = new Promise<Outcome>((resolve) => this.waiting.set(id, resolve));
+    const onAbort = () => this.settle(id, { ok: false, error: new RetryableError('Sentry did not answer in time') });
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      this.client.captureEvent(event, { event_id: id }, this.scope);
+      const o = await answered;
+      if (!o.ok) throw o.error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.waiting.delete(id);
+    }
+  }
+
+  exporter() {
+    const c = this.settings.config;
+    const minLog = c.min_log_severity === 'fatal' ? Severity.FATAL : Severity.ERROR;
+    /** Alerts of a notification already accepted, so a retry after a partial failure resends only the rest. */
+    const sent = new Set<string>();
+    return createNotificationExporter(this.settings, ['logs', 'traces'], {
+      deliver: async (n, record, ctx) => {
+        if (!c.alerts) return;
+        const delivery = deliveryId(n, record);
+        for (const a of n.payload.alerts) {
+          if (a.status === 'resolved' && !c.send_resolved) continue;
+          const ev = alertEvent(n, a, delivery);
+          if (a.status === 'resolved') { ev.level = 'info'; ev.message = `Resolved: ${ev.message}`; }
+          if (sent.has(ev.event_id!)) continue;
+          await this.capture(ev, ctx.signal);
+          sent.add(ev.event_id!);
+          if (sent.size > 10_000) sent.delete(sent.values().next().value!);
+        }
+      },
+      wantsLog: (r) => c.error_logs && r.severityNumber >= minLog,
+      deliverLog: async (logs: Logs, ctx) => {
+        const rl = logs.resourceLogs[0];
+        await this.capture(logEvent(rl.scopeLogs[0].logRecords[0], rl.resource), ctx.signal);
+      },
+      wantsSpan: (s) => c.error_spans && s.status.code === StatusCode.ERROR,
+      deliverSpan: async (traces: Traces, ctx) => {
+        const rs = traces.resourceSpans[0];
+        await this.capture(spanEvent(rs.scopeSpans[0].spans[0], rs.resource), ctx.signal);
+      },
+      shutdown: async () => {
+        await this.client.close(2000);
+      },
+    });
+  }
+}
