@@ -37,7 +37,7 @@ t.test('default timings: group_wait 30s, group_interval 5m, repeat_interval 4h',
   await step(4 * 3600_000);
   // Looks happen at 30s + k·5m; the first one at least 4h after the notification is 30s + 48·5m.
   t.same(cap.sent.map((s) => s.at), [30_000, 30_000 + 4 * 3600_000], 'repeated at the first look 4h later');
-  a.stop();
+  await a.stop();
 });
 
 t.test('an alert that fires and resolves within group_wait is never sent', async (t) => {
@@ -49,7 +49,7 @@ t.test('an alert that fires and resolves within group_wait is never sent', async
   await step(60_000);
   t.equal(cap.sent.length, 0);
   t.equal(a.listGroups().length, 0, 'the group ended');
-  a.stop();
+  await a.stop();
 });
 
 t.test('an alert that started long ago is sent at once (no group_wait)', async (t) => {
@@ -57,7 +57,7 @@ t.test('an alert that started long ago is sent at once (no group_wait)', async (
   fire({ alertname: 'Old' }, clock.now() - 10 * 60_000);
   await step(1000);
   t.same(cap.sent.map((s) => s.at), [0]);
-  a.stop();
+  await a.stop();
 });
 
 t.test('send_resolved false: the all-resolved update clears the log without a message, and a refire notifies', async (t) => {
@@ -77,7 +77,7 @@ t.test('send_resolved false: the all-resolved update clears the log without a me
   await step(30_000);
   t.equal(cap.sent.length, 2, 'firing again is news');
   t.same(cap.sent[1].n.payload.alerts.map((x) => x.labels.i), ['1']);
-  a.stop();
+  await a.stop();
 });
 
 t.test('a resolved alert among firing ones is sent to send_resolved receivers, then leaves the group', async (t) => {
@@ -94,7 +94,7 @@ t.test('a resolved alert among firing ones is sent to send_resolved receivers, t
   await step(5 * 60_000);
   t.equal(cap.sent.length, 2, 'no change, no message');
   t.same(a.listGroups()[0].alerts, [fingerprint({ alertname: 'A', i: '2' })], 'the resolved alert left the group');
-  a.stop();
+  await a.stop();
 });
 
 t.test('max_alerts truncates and counts the rest', async (t) => {
@@ -103,7 +103,7 @@ t.test('max_alerts truncates and counts the rest', async (t) => {
   await step(30_000);
   t.equal(cap.sent[0].n.payload.alerts.length, 2);
   t.equal(cap.sent[0].n.payload.truncatedAlerts, 3);
-  a.stop();
+  await a.stop();
 });
 
 t.test('the alert view reports state, since and receivers', async (t) => {
@@ -116,5 +116,5 @@ t.test('the alert view reports state, since and receivers', async (t) => {
   t.equal(v.since, new Date(s).toISOString());
   t.same(v.receivers, ['pager', 'chat']);
   t.same(a.listAlerts({ state: 'resolved' }), []);
-  a.stop();
+  await a.stop();
 });

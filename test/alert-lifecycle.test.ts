@@ -49,7 +49,7 @@ t.test('threshold rule: pending for `for`, then firing; resolved sent as resolve
   t.equal(last.status, 'resolved', 'resolved notification');
   t.equal(last.payload.alerts[0].status, 'resolved');
   t.not(last.payload.alerts[0].endsAt, '0001-01-01T00:00:00Z');
-  a.stop();
+  await a.stop();
 });
 
 t.test('a pending alert that clears is dropped silently', async (t) => {
@@ -65,7 +65,7 @@ t.test('a pending alert that clears is dropped silently', async (t) => {
   clock.advance(60_000);
   await new Promise((r) => setImmediate(r));
   t.equal(cap.sent.length, 0, 'nothing was ever sent');
-  a.stop();
+  await a.stop();
 });
 
 t.test('keep_firing_for holds a firing alert after its condition clears', async (t) => {
@@ -84,7 +84,7 @@ t.test('keep_firing_for holds a firing alert after its condition clears', async 
   t.same(states(a), ['firing'], '20s into keep_firing_for');
   clock.advance(10_000);
   t.same(states(a), ['inactive'], 'resolved after keep_firing_for');
-  a.stop();
+  await a.stop();
 });
 
 t.test('window functions: rate on a cumulative counter, quantile on histograms', async (t) => {
@@ -103,7 +103,7 @@ t.test('window functions: rate on a cumulative counter, quantile on histograms',
   const byName = new Map(a.evaluator.alerts().map((x) => [x.alertname, x]));
   t.equal(byName.get('ErrorRate')?.value, 2.5);
   t.equal(byName.get('SlowP95')?.value, 0.75);
-  a.stop();
+  await a.stop();
 });
 
 t.test('test health: success rate, performance degradation, consecutive failures', async (t) => {
@@ -141,7 +141,7 @@ t.test('test health: success rate, performance degradation, consecutive failures
   clock.advance(60_000);
   byName = new Map(a.evaluator.alerts().map((x) => [x.alertname, x]));
   t.equal(byName.get('Failing')?.state, 'inactive', 'a pass resolves it');
-  a.stop();
+  await a.stop();
 });
 
 t.test('security and anomaly event rules', async (t) => {
@@ -177,5 +177,5 @@ t.test('security and anomaly event rules', async (t) => {
   t.equal(burst[0].value, 3);
   clock.advance(60_000);
   t.ok(a.evaluator.alerts().every((x) => x.state === 'inactive'), 'all resolve once the window has passed');
-  a.stop();
+  await a.stop();
 });

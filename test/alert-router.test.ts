@@ -51,7 +51,7 @@ t.test('grouping: group_wait first, new alerts at the next group_interval, nothi
   await sleep(1300);
   fire(a, { alertname: 'A', instance: '3' });
   await sleep(3200);
-  a.stop();
+  await a.stop();
   const sent = cap.sent.map((s) => ({ at: s.at, key: s.n.groupKey, n: s.n.payload.alerts.length }));
   t.equal(sent.length, 3, `three notifications: ${JSON.stringify(sent)}`);
   const a1 = sent.filter((s) => s.key === '{}:{alertname="A"}');
@@ -76,7 +76,7 @@ t.test('repeat_interval: an unchanged group is sent again at the first group_int
   const { a, cap } = make({ route: route({ group_interval: '1s', repeat_interval: '1500ms' }) });
   fire(a, { alertname: 'R' });
   await sleep(5600);
-  a.stop();
+  await a.stop();
   const ats = cap.sent.map((s) => s.at);
   t.equal(ats.length, 3, `at ${ats}`);
   within(t, ats[0], 1000, 1000, 'first');
@@ -96,7 +96,7 @@ t.test('resolve: resolved alerts are sent once as resolved (send_resolved), and 
   resolve(a, { alertname: 'X', team: 'loud' }, s);
   resolve(a, { alertname: 'X', team: 'quiet' }, s);
   await sleep(2600);
-  a.stop();
+  await a.stop();
   const team = cap.for('team');
   t.equal(team.length, 2, 'firing then resolved');
   t.equal(team[1].n.status, 'resolved');
@@ -125,7 +125,7 @@ t.test('inhibition: a critical alert mutes warnings with the same cluster only',
   // The source resolves: the warning is no longer inhibited and goes out at the next interval.
   resolve(a, { alertname: 'DBDown', severity: 'critical', cluster: 'eu' }, Date.now() - 2000);
   await sleep(1900);
-  a.stop();
+  await a.stop();
   const eu = cap.sent.filter((s) => s.n.groupKey === '{}:{alertname="SlowQueries", cluster="eu"}');
   t.equal(eu.length, 1, 'the warning is sent once the critical alert resolved');
 });
@@ -145,7 +145,7 @@ t.test('silences: matching alerts are muted until the silence is expired', async
   t.equal(a.getSilence(id)?.status.state, 'expired');
   t.notOk(a.expireSilence(id), 'expiring twice is refused');
   await sleep(1600);
-  a.stop();
+  await a.stop();
   t.same(cap.sent.map((s) => s.n.payload.alerts[0].labels.alertname), ['Quiet', 'Noisy'], 'Noisy is sent after the silence expired');
 });
 
@@ -157,7 +157,7 @@ t.test('silence validation', async (t) => {
   t.throws(() => a.addSilence({ matchers: [{ name: 'a', value: 'b', isRegex: false }], endsAt: new Date(Date.now() - 1000).toISOString(), createdBy: 'x', comment: 'y' }), /endsAt/);
   t.throws(() => a.addSilence({ matchers: [{ name: 'a', value: '(a+)+', isRegex: true }], endsAt: end, createdBy: 'x', comment: 'y' }), /backtracking/);
   t.throws(() => a.addSilence({ matchers: [{ name: 'a', value: 'b', isRegex: false }], endsAt: end, comment: 'y' }), /createdBy/);
-  a.stop();
+  await a.stop();
 });
 
 t.test('escalation: steps after their waits, bounded repeat, stopped by acknowledge, resolved told', async (t) => {
@@ -183,7 +183,7 @@ t.test('escalation: steps after their waits, bounded repeat, stopped by acknowle
   await sleep(1500);
   t.equal(cap.for('lead').at(-1)?.n.status, 'resolved', 'lead is told it resolved');
   t.equal(cap.for('pager').at(-1)?.n.status, 'resolved', 'pager is told it resolved');
-  a.stop();
+  await a.stop();
 });
 
 t.test('escalation: acknowledging stops it', async (t) => {
@@ -199,7 +199,7 @@ t.test('escalation: acknowledging stops it', async (t) => {
   t.equal(cap.for('pager').length, 0, 'acknowledged: no further step');
   t.equal(a.listAlerts().find((x) => x.fingerprint === fp)?.acknowledged?.by, 'alice');
   t.notOk(a.acknowledge('0000000000000000', 'x', ''), 'unknown fingerprints cannot be acknowledged');
-  a.stop();
+  await a.stop();
 });
 
 t.test('restart in the middle of a group: no duplicate, no lost notification', async (t) => {
@@ -216,24 +216,24 @@ t.test('restart in the middle of a group: no duplicate, no lost notification', a
   a.consumeLogs(threat(Date.now(), 'sqli', 0.9, '10.0.0.1'));
   await sleep(700);
   t.same(a.listAlerts().map((x) => x.state), ['firing'], 'firing before the restart');
-  a.stop(); // during group_wait
+  await a.stop(); // during group_wait
   ({ a } = make(raw, dir, cap));
   t.same(a.listAlerts().map((x) => x.state), ['firing'], 'still firing after the restart');
   await sleep(1500);
   t.equal(cap.sent.length, 1, 'notified once, at the end of the original group_wait');
   within(t, cap.sent[0]?.at ?? -1, 1700, 1700, 'first notification');
   // After the notification: restarting must not send it again.
-  a.stop();
+  await a.stop();
   ({ a } = make(raw, dir, cap));
   await sleep(1900);
   t.equal(cap.sent.length, 1, 'no duplicate after a restart');
   // A new alert joins, then a restart before the group_interval tick: it still goes out, once.
   a.consumeLogs(threat(Date.now(), 'sqli', 0.9, '10.0.0.2'));
   await sleep(400);
-  a.stop();
+  await a.stop();
   ({ a } = make(raw, dir, cap));
   await sleep(2000);
-  a.stop();
+  await a.stop();
   t.equal(cap.sent.length, 2, `exactly one more notification: ${cap.sent.map((x) => x.at)}`);
   t.same(cap.sent[1]?.n.payload.alerts.map((x) => x.labels['client.address']).sort(), ['10.0.0.1', '10.0.0.2'], 'holding both alerts');
 });
@@ -243,7 +243,7 @@ t.test('a failed notification is retried at the next group_interval, not lost', 
   cap.failNext = 1;
   fire(a, { alertname: 'F' });
   await sleep(2500);
-  a.stop();
+  await a.stop();
   t.equal(cap.sent.length, 1, 'delivered once');
   within(t, cap.sent[0].at, 2000, 2000, 'on the retry one group_interval later');
   t.equal(a.router.stats.failed, 1);

@@ -103,6 +103,6 @@ export class AlertsConnector implements Component, SignalConsumers {
   }
 
   async shutdown(): Promise<void> {
-    this.alerting.stop();
+    await this.alerting.stop();
   }
 }

@@ -79,20 +79,22 @@ export class Alerting {
     this.evaluator.start();
   }
 
-  stop(): void {
+  /** Stops evaluating and routing; waits for notifications in flight before closing the state. */
+  async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
     this.evaluator.stop();
-    this.router.stop();
+    await this.router.stop();
     this.state?.close();
   }
 
+  // Data arriving before start or after stop (during the pipeline's shutdown) is not evaluated.
   consumeMetrics(m: Metrics): void {
-    this.evaluator.consumeMetrics(m);
+    if (this.started) this.evaluator.consumeMetrics(m);
   }
 
   consumeLogs(l: Logs): void {
-    this.evaluator.consumeLogs(l);
+    if (this.started) this.evaluator.consumeLogs(l);
   }
 
   // ---- API operations -----------------------------------------------------------------------

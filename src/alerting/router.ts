@@ -186,11 +186,22 @@ export class Router {
     this.gcTimer = this.clock.setTimer(GC_INTERVAL, gc);
   }
 
-  stop(): void {
+  /** Stops the timers and waits for notifications in flight, so that their outcome is recorded. */
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const g of this.groups.values()) g.timer?.cancel();
     this.escalationTimer?.cancel();
     this.gcTimer?.cancel();
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private readonly inflight = new Set<Promise<void>>();
+
+  /** Runs timer work: never an unhandled rejection, and tracked so that stop() can wait for it. */
+  private background(work: () => Promise<void>): void {
+    const p = work().catch((e) => { this.logger?.error({ err: (e as Error).message }, 'alert router task failed'); });
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
   }
 
   // ---- alerts in ----------------------------------------------------------------------------
@@ -256,7 +267,7 @@ export class Router {
   private scheduleFlush(g: Group, ms: number): void {
     g.timer?.cancel();
     if (this.stopped) return;
-    g.timer = this.clock.setTimer(Math.max(0, ms), () => { void this.onGroupTimer(g); });
+    g.timer = this.clock.setTimer(Math.max(0, ms), () => this.background(() => this.onGroupTimer(g)));
   }
 
   private async onGroupTimer(g: Group): Promise<void> {
@@ -454,7 +465,7 @@ export class Router {
     }
     if (next === undefined) return;
     if (this.escalationRetryAt !== undefined) next = Math.max(next, this.escalationRetryAt);
-    this.escalationTimer = this.clock.setTimer(next - this.clock.now(), () => { void this.escalate(); });
+    this.escalationTimer = this.clock.setTimer(next - this.clock.now(), () => this.background(() => this.escalate()));
   }
 
   private escalating = false;
