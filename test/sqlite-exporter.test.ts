@@ -210,7 +210,7 @@ t.test('every field of spans, metric points and log records reads back', async (
   t.equal(byAttr, 1n, 'attributes are queryable with json_extract');
 });
 
-t.test('shutdown commits everything that was accepted', async (t) => {
+t.test('shutdown commits everything that was accepted; duplicate points are stored once', async (t) => {
   const path = join(dir, 'drain.db');
   // A long flush interval and a large batch: nothing would be committed before shutdown.
   const ex = make(config(path, { flush_interval: '1h', batch_size: 1_000_000 }));
@@ -222,11 +222,21 @@ t.test('shutdown commits everything that was accepted', async (t) => {
     await ex.traces!.consume(copy);
   }
   await ex.logs!.consume(logs);
+  // the same gauge point three times (the last with another value)
+  const gauge = (value: number): Metrics => ({ resourceMetrics: [{ resource, schemaUrl: '', scopeMetrics: [{ scope, schemaUrl: '', metrics: [
+    { name: 'g', description: '', unit: '', metadata: {}, data: { type: 'gauge', dataPoints: [{ attributes: {}, startTimeUnixNano: 0n, timeUnixNano: T0, value, isInt: false, flags: 0, exemplars: [] }] } },
+  ] }] }] });
+  await ex.metrics!.consume(gauge(1.5));
+  await ex.metrics!.consume(gauge(1.5));
+  await ex.metrics!.consume(gauge(2.5));
   await ex.shutdown!();
   const store = openStore(path);
   t.teardown(() => store.close());
   t.equal(store.db.prepare('SELECT count(*) FROM spans').pluck().get(), BigInt(N * 2));
   t.equal(store.db.prepare('SELECT count(*) FROM logs').pluck().get(), 4n);
+  t.same(store.db.prepare('SELECT value FROM metric_number_points').pluck().all(), [1.5], 'a point sent again is stored once: the first copy wins');
+  const r = store.db.prepare('SELECT count, sum FROM metric_number_rollup_1m').get() as { count: bigint; sum: number };
+  t.same([r.count, r.sum], [1n, 1.5], 'the rollup agrees with the raw points');
 });
 
 t.test('an unusable path fails at start, not at the first write', async (t) => {
@@ -234,3 +244,4 @@ t.test('an unusable path fails at start, not at the first write', async (t) => {
   await t.rejects(ex.start!(host), /cannot open the SQLite store|ENOTDIR|EEXIST/);
   await ex.shutdown!();
 });
+

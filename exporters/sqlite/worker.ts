@@ -79,12 +79,12 @@ class StoreWriter {
       log: db.prepare(`INSERT INTO logs (ts_unix_nano, time_unix_nano, observed_time_unix_nano, severity_number, severity_text, body_type, body,
         attributes, dropped_attributes_count, flags, trace_id, span_id, event_name, service_name, resource_id, scope_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      number: db.prepare(`INSERT OR REPLACE INTO metric_number_points (series_id, start_time_unix_nano, time_unix_nano, value, flags, exemplars) VALUES (?, ?, ?, ?, ?, ?)`),
-      histogram: db.prepare(`INSERT OR REPLACE INTO metric_histogram_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, min, max, bucket_counts, explicit_bounds, flags, exemplars)
+      number: db.prepare(`INSERT OR IGNORE INTO metric_number_points (series_id, start_time_unix_nano, time_unix_nano, value, flags, exemplars) VALUES (?, ?, ?, ?, ?, ?)`),
+      histogram: db.prepare(`INSERT OR IGNORE INTO metric_histogram_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, min, max, bucket_counts, explicit_bounds, flags, exemplars)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      expHistogram: db.prepare(`INSERT OR REPLACE INTO metric_exp_histogram_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, min, max, scale, zero_count, zero_threshold,
+      expHistogram: db.prepare(`INSERT OR IGNORE INTO metric_exp_histogram_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, min, max, scale, zero_count, zero_threshold,
         positive_offset, positive_bucket_counts, negative_offset, negative_bucket_counts, flags, exemplars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      summary: db.prepare(`INSERT OR REPLACE INTO metric_summary_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, quantile_values, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      summary: db.prepare(`INSERT OR IGNORE INTO metric_summary_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, quantile_values, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       rollup: db.prepare(`INSERT INTO metric_number_rollup_1m (series_id, bucket_unix_nano, count, sum, min, max, first_time_unix_nano, first_value, last_time_unix_nano, last_value)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, bucket_unix_nano) DO UPDATE SET
           count = count + excluded.count, sum = sum + excluded.sum, min = min(min, excluded.min), max = max(max, excluded.max),
@@ -231,8 +231,8 @@ class StoreWriter {
         const sid = seriesId(rows[i] as number, rows[i + 1] as string);
         p[0] = sid;
         for (let c = 2; c < cols; c++) p[c - 1] = rows[i + c];
-        stmt.run(p);
-        each?.(sid, i);
+        // A point sent again (same series and time) is ignored, and so stays out of the rollup too.
+        if (stmt.run(p).changes > 0) each?.(sid, i);
       }
     };
     const rollups = new Map<string, [number, bigint, number, number, number, number, bigint, number, bigint, number]>();
