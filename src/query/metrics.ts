@@ -275,13 +275,17 @@ function numberAggregates(ctx: Ctx, list: Series[], rollup: boolean): void {
 /**
  * Increases of cumulative counters per window: SQLite's window functions give each point its
  * predecessor (one step of look-back so the first window sees the point before it). From the
- * rollup, a bucket's increase is first→last inside it plus the previous bucket's last→first.
+ * rollup, a bucket's increase is first→last inside it plus the previous bucket's last→first; a
+ * reset inside a minute shows as min or last below first, and is then counted as max − first
+ * before it plus last after it (exact for one reset per minute whose peak precedes it).
  */
 function numberIncreases(ctx: Ctx, list: Series[], rollup: boolean): void {
   const sql = rollup
     ? `SELECT s, w, sum(inc) AS inc, sum(c) AS c FROM (
          SELECT series_id AS s, CASE WHEN bucket_unix_nano >= :origin THEN (bucket_unix_nano - :origin) / :step ELSE -1 END AS w, count AS c,
-           (CASE WHEN last_value >= first_value THEN last_value - first_value ELSE last_value END)
+           (CASE WHEN "min" < first_value OR last_value < first_value
+                 THEN (CASE WHEN last_value < "max" THEN "max" - first_value ELSE 0 END) + last_value
+                 ELSE last_value - first_value END)
            + (CASE WHEN lag(last_value) OVER win IS NULL THEN 0 WHEN first_value >= lag(last_value) OVER win THEN first_value - lag(last_value) OVER win ELSE first_value END) AS inc
          FROM metric_number_rollup_1m WHERE series_id IN (SELECT value FROM json_each(:ids)) AND bucket_unix_nano >= :lookback AND bucket_unix_nano < :end
          WINDOW win AS (PARTITION BY series_id ORDER BY bucket_unix_nano))
