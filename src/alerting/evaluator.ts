@@ -18,7 +18,7 @@
 import { Logs, Metrics, nanosToMillis, numericValue, stringValue } from '../model';
 import type { AlertingConfig } from './config';
 import type { Clock, TimerHandle } from './clock';
-import { Labels, copyLabels, dropEmpty, fingerprint, setLabel, sortedNames } from './labels';
+import { Labels, copyLabels, dropEmpty, fingerprint, setLabel } from './labels';
 import { matchesAll } from './matchers';
 import { CompareOp, EventRule, MetricRule, Rule, RuleGroup } from './rules';
 import {
@@ -60,6 +60,7 @@ export interface EvaluatorPersistence {
   putRuleAlert(a: RuleAlert): void;
   deleteRuleAlert(rule: string, fp: string): void;
   putStreaks(rule: string, streaks: StreakState[]): void;
+  transaction?(fn: () => void): void;
 }
 
 export interface StreakState { labels: Labels; streak: number; t: number }
@@ -95,7 +96,7 @@ function without(labels: Labels, name: string): Labels {
 }
 
 function groupKeyOf(labels: Labels): string {
-  return sortedNames(labels).map((k) => `${k}\u0001${labels[k]}`).join('\u0000');
+  return Object.keys(labels).sort().map((k) => `${k}\u0001${labels[k]}`).join('\u0000');
 }
 
 export class Evaluator {
@@ -194,8 +195,26 @@ export class Evaluator {
       if (t < st.t) continue; // older than what we already counted
       st.streak = r.successValues.includes(outcome.toLowerCase()) ? 0 : st.streak + Math.round(inc);
       st.t = t;
-      this.persist?.putStreaks(r.key, [...m.values()]);
+      this.markStreaks(r.key);
     }
+  }
+
+  private readonly dirtyStreaks = new Set<string>();
+
+  /** Streaks are written once per batch, not per point. */
+  private markStreaks(rule: string): void {
+    if (!this.persist) return;
+    if (this.dirtyStreaks.size === 0) {
+      queueMicrotask(() => {
+        const rules = [...this.dirtyStreaks];
+        this.dirtyStreaks.clear();
+        if (this.stopped) return;
+        const write = () => { for (const k of rules) this.persist!.putStreaks(k, [...this.streaks.get(k)!.values()]); };
+        if (this.persist!.transaction) this.persist!.transaction(write);
+        else write();
+      });
+    }
+    this.dirtyStreaks.add(rule);
   }
 
   consumeLogs(l: Logs): void {
@@ -234,7 +253,13 @@ export class Evaluator {
     for (const g of this.config.groups) this.evaluateGroup(g, now);
   }
 
+  /** One evaluation of a group; its state writes (and the router's) go in one transaction. */
   evaluateGroup(g: RuleGroup, now: number): void {
+    if (this.persist?.transaction) this.persist.transaction(() => this.evaluateRules(g, now));
+    else this.evaluateRules(g, now);
+  }
+
+  private evaluateRules(g: RuleGroup, now: number): void {
     this.series.gc(now);
     for (const r of g.rules) {
       let results: Result[];

@@ -45,6 +45,7 @@ export class AlertingState implements EvaluatorPersistence, RouterPersistence {
   putEscalation(e: EscalationState): void { this.put(`esc/${JSON.stringify([e.groupKey, e.fingerprint])}`, e); }
   deleteEscalation(groupKey: string, fp: string): void { this.del(`esc/${JSON.stringify([groupKey, fp])}`); }
   putAck(a: Ack): void { this.put(`ack/${a.fingerprint}`, a); }
+  transaction(fn: () => void): void { this.store.transaction(fn); }
   deleteAck(fp: string): void { this.del(`ack/${fp}`); }
 
   ruleAlerts(): RuleAlert[] { return this.list<RuleAlert>('rule/'); }

@@ -92,6 +92,8 @@ export interface RouterPersistence {
   deleteEscalation(groupKey: string, fp: string): void;
   putAck(a: Ack): void;
   deleteAck(fp: string): void;
+  /** Runs several writes in one transaction. */
+  transaction?(fn: () => void): void;
 }
 
 export interface RouterSnapshot {
@@ -193,6 +195,7 @@ export class Router {
     this.escalationTimer?.cancel();
     this.gcTimer?.cancel();
     await Promise.allSettled([...this.inflight]);
+    this.writeGroups();
   }
 
   private readonly inflight = new Set<Promise<void>>();
@@ -258,10 +261,34 @@ export class Router {
     }
   }
 
+  private readonly dirtyGroups = new Set<Group>();
+
+  /**
+   * Groups are written once per turn of the event loop rather than at every insert: a rule that
+   * fires thousands of alerts into one group would otherwise rewrite its member list each time.
+   */
   private saveGroup(g: Group): void {
-    g.fingerprints = [...g.fps];
-    const { route: _r, fps: _f, timer: _t, flushing: _fl, ...state } = g;
-    this.persist?.putGroup(state);
+    if (this.dirtyGroups.size === 0) queueMicrotask(() => this.writeGroups());
+    this.dirtyGroups.add(g);
+  }
+
+  private writeGroups(): void {
+    const list = [...this.dirtyGroups];
+    this.dirtyGroups.clear();
+    const write = () => {
+      for (const g of list) {
+        if (this.groups.get(groupMapKey(g.routeId, g.key)) !== g) continue; // ended meanwhile
+        g.fingerprints = [...g.fps];
+        const { route: _r, fps: _f, timer: _t, flushing: _fl, ...state } = g;
+        this.persist?.putGroup(state);
+      }
+    };
+    try {
+      if (this.persist?.transaction) this.persist.transaction(write);
+      else write();
+    } catch (e) {
+      this.logger?.error({ err: (e as Error).message }, 'cannot save alert groups');
+    }
   }
 
   private scheduleFlush(g: Group, ms: number): void {
@@ -552,6 +579,7 @@ export class Router {
   }
 
   groupList(): Array<GroupState & { receiver: string }> {
+    this.writeGroups();
     return [...this.groups.values()].map((g) => ({
       routeId: g.routeId, key: g.key, labels: g.labels, fingerprints: [...g.fps], hasFlushed: g.hasFlushed,
       nextFlushAt: g.nextFlushAt, createdAt: g.createdAt, receiver: g.route.receiver,

@@ -12,7 +12,7 @@ import {
   Attributes, ExponentialHistogramDataPoint, HistogramDataPoint, Metrics, NumberDataPoint, SummaryDataPoint,
   Temporality, nanosToMillis, stringValue, FLAG_NO_RECORDED_VALUE,
 } from '../model';
-import { Labels, setLabel, sortedNames } from './labels';
+import { Labels, setLabel } from './labels';
 
 export interface NumSample { t: number; v: number }
 export interface HistSample { t: number; count: number; sum: number; bounds: number[]; buckets: number[] }
@@ -43,7 +43,8 @@ export function attributesToLabels(out: Labels, attrs: Attributes, only?: readon
 }
 
 function seriesKey(metric: string, labels: Labels): string {
-  return metric + '\u0000' + sortedNames(labels).map((k) => `${k}\u0001${labels[k]}`).join('\u0000');
+  // Any fixed order will do for an in-memory key.
+  return metric + '\u0000' + Object.keys(labels).sort().map((k) => `${k}\u0001${labels[k]}`).join('\u0000');
 }
 
 /** Converts an exponential histogram into explicit upper bounds (zero and negative counts go to the ≤ 0 bucket). */
