@@ -21,7 +21,7 @@ t.test('prepareConfig moves listeners to free ports and the database into a scra
   t.equal(p.grpcAddress, grpc);
   t.equal(doc.exporters.sqlite.path, p.sqlitePath);
   t.ok(p.sqlitePath!.startsWith(p.workDir));
-  t.equal(p.memoryLimitMiB, 400);
+  t.equal(p.memoryLimitMiB, 800);
   t.match(doc.service.telemetry.metrics.address, /^127\.0\.0\.1:\d+$/);
   t.same(doc.service.pipelines.traces.processors, ['memory_limiter', 'batch'], 'the rest is kept');
 });
