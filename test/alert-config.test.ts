@@ -163,3 +163,41 @@ t.test('rule_files globs expand in the file name', async (t) => {
   t.same(compileAlertingConfig({ rule_files: ['nothing-*.yaml'] }, FIX).issues, [], 'a glob that matches nothing is not an error');
   t.match(compileAlertingConfig({ rule_files: ['missing.yaml'] }, FIX).issues[0].message, /cannot read rule file/);
 });
+
+t.test('vigil validate (the engine) reports alerting problems at their place in pipelines.yaml', async (t) => {
+  const { loadAndValidate } = await import('../src/service');
+  const { ConfigError } = await import('../src/errors');
+  const yaml = `
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+connectors:
+  alerts:
+    groups:
+      - name: g
+        rules:
+          - alert: A
+            metric: cpu
+            threshold: 1
+            for: soon
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [alerts]
+`;
+  let err: unknown;
+  try {
+    loadAndValidate({ yaml: [yaml] });
+  } catch (e) {
+    err = e;
+  }
+  t.ok(err instanceof ConfigError);
+  const issue = (err as InstanceType<typeof ConfigError>).issues.find((i) => i.path.includes('for'));
+  t.ok(issue, 'the bad duration is reported');
+  t.match(issue?.path, /connectors\.alerts\.groups(\.|\[)0/);
+  t.match(issue?.message, /invalid duration "soon"/);
+  t.equal(issue?.line, 15, 'on the line of the offending key');
+});

@@ -4,7 +4,7 @@ import { Alerting } from '../src/alerting/alerting';
 import { ManualClock } from '../src/alerting/clock';
 import { loadAlertingConfig, RawAlertingConfig } from '../src/alerting/config';
 import { fingerprint, Labels } from '../src/alerting/labels';
-import { Capture } from './fixtures/alerting/helpers';
+import { Capture, threat } from './fixtures/alerting/helpers';
 
 const T0 = 1_700_000_000_000;
 
@@ -116,5 +116,47 @@ t.test('the alert view reports state, since and receivers', async (t) => {
   t.equal(v.since, new Date(s).toISOString());
   t.same(v.receivers, ['pager', 'chat']);
   t.same(a.listAlerts({ state: 'resolved' }), []);
+  await a.stop();
+});
+
+t.test('escalation and acknowledgements survive a restart without repeating a step', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-esc-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = new ManualClock(T0);
+  const cap = new Capture(() => clock.now(), T0);
+  // Alerts come from a rule, as in production: restored rule state keeps them firing.
+  const raw: RawAlertingConfig = {
+    groups: [{ name: 'sec', interval: '10s', rules: [{ alert: 'E', kind: 'security', min_score: 0.5, window: '2h', by: ['client.address'] }] }],
+    route: { receiver: 'team', group_by: ['alertname', 'client.address'], group_wait: '10s', group_interval: '1m', repeat_interval: '4h', escalation: 'p' },
+    escalation_policies: [{ name: 'p', steps: [{ wait: '5m', receivers: ['lead'] }, { wait: '10m', receivers: ['pager'] }] }],
+  };
+  const make = () => { const a = new Alerting(loadAlertingConfig(raw), { clock, send: cap.send, dataDir: dir }); a.start(); return a; };
+  const step = async (ms: number) => {
+    for (let left = ms; left > 0; left -= 1000) { clock.advance(Math.min(1000, left)); await new Promise((r) => setImmediate(r)); }
+  };
+  const seen = (ip: string) => cap.sent.filter((s) => s.n.groupKey.includes(ip)).map((s) => `${s.n.receiver}@${s.at / 1000}`);
+  let a = make();
+  a.consumeLogs(threat(clock.now(), 'sqli', 0.9, '10.0.0.1'));
+  await step(6 * 60_000); // fires at 10 s, first look at 20 s, lead due at 5m20s
+  t.same(seen('10.0.0.1'), ['team@20', 'lead@320']);
+  await a.stop();
+  a = make();
+  await step(10 * 60_000); // pager due at 15m20s
+  t.same(seen('10.0.0.1'), ['team@20', 'lead@320', 'pager@920'], 'no repeated step, the next one on time');
+
+  // An acknowledgement made before a restart still holds after it.
+  const start2 = clock.now() - T0;
+  a.consumeLogs(threat(clock.now(), 'sqli', 0.9, '10.0.0.2'));
+  await step(30_000);
+  const fp = a.listAlerts().find((x) => x.labels['client.address'] === '10.0.0.2')!.fingerprint;
+  t.ok(a.acknowledge(fp, 'carol', ''));
+  await a.stop();
+  a = make();
+  await step(20 * 60_000);
+  t.same(seen('10.0.0.2'), [`team@${start2 / 1000 + 20}`], 'acknowledged: never escalated');
+  t.equal(a.listAlerts().find((x) => x.fingerprint === fp)?.acknowledged?.by, 'carol');
   await a.stop();
 });
