@@ -162,4 +162,14 @@ service:
   const am = await (await fetch(`${api}/api/v2/silence/${id}`)).json() as { status: { state: string } };
   t.equal(am.status.state, 'expired', 'Alertmanager v2 path agrees');
   t.equal((await cli(silencesExpireCommand, [id, '--api', api])).code, 1, 'expiring twice fails');
+
+  // API errors answer with a status and a message saying what is wrong.
+  const post = (path: string, body: unknown) => fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const noEnd = await post('/api/silences', { matchers: [{ name: 'a', value: 'b', isRegex: false }], createdBy: 'x', comment: 'y' });
+  t.equal(noEnd.status, 400);
+  t.match(((await noEnd.json()) as { error: string }).error, /endsAt is required/);
+  t.equal((await post('/api/alerts/not-a-fingerprint/ack', {})).status, 400);
+  t.equal((await post('/api/alerts/ffffffffffffffff/ack', {})).status, 404);
+  t.equal((await fetch(`${api}/api/silences/nope`, { method: 'DELETE' })).status, 404);
+  t.equal((await fetch(`${api}/api/alerts?state=bogus`)).status, 400);
 });

@@ -58,6 +58,8 @@ function parseTime(v: unknown, what: string, def: number): number {
 }
 
 const MAX_TEXT = 4096;
+/** Bounds memory whatever the API is sent (expired ones count until they are dropped). */
+export const MAX_SILENCES = 10_000;
 
 /** Validates an Alertmanager-style postable silence; throws an Error whose message says what is wrong. */
 export function silenceFromJson(body: unknown, now: number): Silence {
@@ -103,10 +105,11 @@ export class Silences {
     for (const s of list) this.byId.set(s.id, s);
   }
 
-  /** Creates a silence, or replaces one with the same id (Alertmanager's update: the old one expires). */
+  /** Creates a silence, or replaces one with the same id. */
   set(s: Silence, now: number): string {
     const old = this.byId.get(s.id);
     if (old && silenceState(old, now) === 'expired') throw new Error(`silence ${s.id} is expired and cannot be updated`);
+    if (!old && this.byId.size >= MAX_SILENCES) throw new Error(`too many silences (${MAX_SILENCES}); expire some first`);
     this.byId.set(s.id, s);
     this.onChange(s, false);
     return s.id;
