@@ -5,6 +5,8 @@
  * and checks that every span is in the file.
  *
  *   npm run build && node dist/bench/sqlite-insert.js [spans=500000] [batch=500] [dir=/tmp]
+ *   (BATCH_SIZE and MAX_IN_FLIGHT in the environment override the exporter's batch_size and
+ *   max_in_flight_rows)
  *
  * With `points` first, it stores gauge points instead (100 series, one point per second each) and
  * then times the metric aggregations the schema is built for, over the raw points and the 1-minute
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(process.argv[4] ?? tmpdir(), 'vigil-sqlite-bench-'));
   const path = join(dir, 'bench.db');
   const config: SqliteConfig = {
-    path, flush_interval: '1s', batch_size: 10000, max_in_flight_rows: 100000,
+    path, flush_interval: '1s', batch_size: Number(process.env.BATCH_SIZE ?? 50000), max_in_flight_rows: Number(process.env.MAX_IN_FLIGHT ?? 100000),
     retention: { max_age: 0, max_size_mib: 0, check_interval: '5m' },
     timeout: '5s', sending_queue: { enabled: false }, retry_on_failure: { enabled: false },
   };

@@ -32,7 +32,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
     properties: {
       path: { type: 'string', minLength: 1, default: './data/vigil.db', description: 'Database file, relative to the working directory.' },
       flush_interval: durationSchema('1s', 'Buffered rows are committed at least this often.'),
-      batch_size: { type: 'integer', minimum: 1, default: 10000, description: 'Rows per write transaction (a full buffer is committed at once).' },
+      batch_size: { type: 'integer', minimum: 1, default: 50000, description: 'Rows per write transaction (a full buffer is committed at once). Large transactions write each touched index page once per commit.' },
       max_in_flight_rows: {
         type: 'integer', minimum: 1, default: 100000,
         description: 'Rows accepted but not yet committed; beyond this, new data waits up to `timeout`, then is refused with a retryable error.',
@@ -58,7 +58,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
     const client = new WriterClient(
       {
         path,
-        batchSize: c.batch_size ?? 10000,
+        batchSize: c.batch_size ?? 50000,
         flushIntervalMs: parseDuration(c.flush_interval ?? '1s'),
         maxAgeMs: parseDuration(c.retention?.max_age ?? '168h'),
         maxSizeBytes: Math.round((c.retention?.max_size_mib ?? 1024) * 1024 * 1024),
