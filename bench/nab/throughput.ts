@@ -23,9 +23,10 @@ const values: number[] = [];
 for (const s of corpus) for (const v of s.values) values.push(v);
 const data = Float64Array.from(values);
 
-const heapBefore = (globalThis.gc?.(), process.memoryUsage().heapUsed);
+const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+const heapBefore = (globalThis.gc?.(), used());
 const states: SeriesState[] = Array.from({ length: seriesCount }, () => newSeries(DEFAULT_PARAMS));
-const heapAfter = (globalThis.gc?.(), process.memoryUsage().heapUsed);
+const heapAfter = (globalThis.gc?.(), used());
 
 let sink = 0;
 function round(): number {
@@ -37,5 +38,5 @@ round();
 let best = Infinity;
 for (let r = 0; r < rounds; r++) best = Math.min(best, round());
 console.log(`${data.length} points × ${rounds} rounds over ${seriesCount} series: best ${(data.length / best).toFixed(0)} points/s`);
-console.log(`memory per fresh series: ~${((heapAfter - heapBefore) / seriesCount).toFixed(0)} bytes measured (heap delta${globalThis.gc ? '' : ' without --expose-gc, noisy'}), ${SERIES_STATE_BYTES} bytes estimated`);
+console.log(`memory per fresh series: ~${((heapAfter - heapBefore) / seriesCount).toFixed(0)} bytes measured (heap + array buffers delta${globalThis.gc ? '' : ' without --expose-gc, noisy'}), ${SERIES_STATE_BYTES} bytes estimated`);
 if (sink < 0) console.log(sink);
