@@ -303,9 +303,12 @@ export async function main(argv: string[]): Promise<number> {
       if (o.cpuProfDir) {
         const mine = readdirSync(o.cpuProfDir).filter((f) => f.includes(`.${server.pid}.`) && f.endsWith('.cpuprofile'));
         if (mine.length > 0) {
-          const file = join(o.cpuProfDir, mine[mine.length - 1]);
-          notes.push(`CPU profile: ${file} (open in Chrome DevTools or speedscope)`);
-          process.stderr.write(`${formatTop(topFunctions(file, root, 25))}\n`);
+          // One profile per thread: the main thread's first, then each worker's (e.g. the SQLite writer).
+          for (const f of mine.sort()) {
+            const file = join(o.cpuProfDir, f);
+            notes.push(`CPU profile: ${file} (open in Chrome DevTools or speedscope)`);
+            process.stderr.write(`${f}\n${formatTop(topFunctions(file, root, 20))}\n`);
+          }
         } else notes.push(`no CPU profile was written to ${o.cpuProfDir} (the server must exit normally on SIGTERM)`);
       }
     }
