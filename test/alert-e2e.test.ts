@@ -163,6 +163,11 @@ service:
   t.equal(am.status.state, 'expired', 'Alertmanager v2 path agrees');
   t.equal((await cli(silencesExpireCommand, [id, '--api', api])).code, 1, 'expiring twice fails');
 
+  // Self-telemetry.
+  const metrics = await vigil.telemetry.registry.metrics();
+  t.match(metrics, /vigil_connector_alerts_active\{connector="alerts",state="firing"\} 2/);
+  t.match(metrics, /vigil_connector_alerts_notifications_sent_total\{connector="alerts",receiver="team",status="firing"\} [1-9]/);
+
   // API errors answer with a status and a message saying what is wrong.
   const post = (path: string, body: unknown) => fetch(`${api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const noEnd = await post('/api/silences', { matchers: [{ name: 'a', value: 'b', isRegex: false }], createdBy: 'x', comment: 'y' });

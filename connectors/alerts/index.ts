@@ -90,6 +90,14 @@ export class AlertsConnector implements Component, SignalConsumers {
         }
       },
     });
+    const active = settings.telemetry.gauge('vigil_connector_alerts_active', 'Alerts held by the rules, by state.', ['connector', 'state']);
+    const series = settings.telemetry.gauge('vigil_connector_alerts_series', 'Metric series held for rule windows.', ['connector']);
+    this.alerting.evaluator.afterEvaluation = () => {
+      const counts: Record<string, number> = { pending: 0, firing: 0, inactive: 0 };
+      for (const a of this.alerting.evaluator.alerts()) counts[a.state]++;
+      for (const [state, n] of Object.entries(counts)) active.set({ connector: settings.id, state: state === 'inactive' ? 'resolved' : state }, n);
+      series.set({ connector: settings.id }, this.alerting.evaluator.series.size);
+    };
     if (!out) settings.logger.warn('the alerts connector is not a receiver of any logs pipeline: notifications have nowhere to go');
     if (inputs.includes('metrics')) this.metrics = { consume: async (m: Metrics) => this.alerting.consumeMetrics(m) };
     if (inputs.includes('logs')) this.logs = { consume: async (l: Logs) => this.alerting.consumeLogs(l) };

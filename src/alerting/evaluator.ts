@@ -110,6 +110,8 @@ export class Evaluator {
   private readonly startedAt: number;
   private stopped = false;
   droppedEvents = 0;
+  /** Called after each group evaluation (self-telemetry). */
+  afterEvaluation?: () => void;
 
   constructor(
     private readonly config: AlertingConfig,
@@ -257,6 +259,7 @@ export class Evaluator {
   evaluateGroup(g: RuleGroup, now: number): void {
     if (this.persist?.transaction) this.persist.transaction(() => this.evaluateRules(g, now));
     else this.evaluateRules(g, now);
+    this.afterEvaluation?.();
   }
 
   private evaluateRules(g: RuleGroup, now: number): void {
