@@ -58,6 +58,8 @@ class StoreWriter {
     db.pragma('cache_size = -65536');
     // Fewer checkpoints: hot index pages are rewritten once per checkpoint, not once per commit.
     db.pragma('wal_autocheckpoint = 16384');
+    // After a checkpoint the WAL file is cut back to this size instead of keeping its peak size.
+    db.pragma('journal_size_limit = 67108864');
     db.pragma('busy_timeout = 5000');
     db.exec(DDL);
     const version = db.prepare(`SELECT value FROM ${TABLES.meta} WHERE key = 'schema_version'`).get() as { value: string } | undefined;
