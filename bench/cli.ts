@@ -216,7 +216,12 @@ export async function main(argv: string[]): Promise<number> {
     if (!target) throw new Error(`${config} has no otlp receiver with a ${s.transport} protocol`);
     if (o.cpuProfDir) mkdirSync(o.cpuProfDir, { recursive: true });
     log(`starting vigil with ${config}${s.pin ? ` on core ${o.serverCores}` : ''}`);
-    server = await startServer({ root, configPath: prepared.configPath, cores: s.pin ? o.serverCores : undefined, cpuProfDir: o.cpuProfDir });
+    try {
+      server = await startServer({ root, configPath: prepared.configPath, cores: s.pin ? o.serverCores : undefined, cpuProfDir: o.cpuProfDir });
+    } catch (e) {
+      if (!o.keep) rmSync(prepared.workDir, { recursive: true, force: true });
+      throw e;
+    }
     pid = server.pid;
   }
   if (s.pin) {
