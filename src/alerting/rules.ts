@@ -43,7 +43,7 @@ export const COMPARE_OPS: readonly CompareOp[] = ['>', '>=', '<', '<=', '==', '!
 export const DEFAULT_SUCCESS_VALUES = ['success', 'succeeded', 'pass', 'passed', 'ok', 'true'];
 
 export interface RuleBase {
-  /** Unique within the connector: "<group>/<alert>#<index>". */
+  /** Unique within the connector: "<group>/<alert>", with "#2", "#3" ... for repeated alert names. */
   key: string;
   group: string;
   alert: string;
@@ -188,7 +188,17 @@ function templates(ctx: Ctx, path: string, v: unknown): Record<string, Template>
   return out;
 }
 
-function compileRule(ctx: Ctx, path: string, raw: unknown, group: string, index: number, intervalMs: number): Rule | undefined {
+/**
+ * The key rule state is persisted under. It does not depend on the rule's position, so reordering
+ * rules keeps their alerts across a restart.
+ */
+function ruleKey(group: string, alert: string, seen: Map<string, number>): string {
+  const n = (seen.get(alert) ?? 0) + 1;
+  seen.set(alert, n);
+  return n === 1 ? `${group}/${alert}` : `${group}/${alert}#${n}`;
+}
+
+function compileRule(ctx: Ctx, path: string, raw: unknown, group: string, seen: Map<string, number>, intervalMs: number): Rule | undefined {
   if (!isObject(raw)) { ctx.issues.add(path, `expected a rule mapping, got ${typeName(raw)}`); return undefined; }
   if (raw.record !== undefined) { ctx.issues.add(join(path, 'record'), 'recording rules are not supported; only alerting rules (alert:)'); return undefined; }
   const alert = str(ctx, join(path, 'alert'), raw.alert);
@@ -211,7 +221,7 @@ function compileRule(ctx: Ctx, path: string, raw: unknown, group: string, index:
     }
   }
   const base: RuleBase = {
-    key: `${group}/${alert}#${index}`,
+    key: ruleKey(group, alert, seen),
     group, alert, kind,
     forMs: duration(ctx, join(path, 'for'), raw.for, 0),
     keepFiringForMs: duration(ctx, join(path, 'keep_firing_for'), raw.keep_firing_for, 0),
@@ -300,8 +310,9 @@ export function compileRuleGroups(doc: unknown, issues: Issues, defaultIntervalM
     if (intervalMs <= 0) issues.add(join(gp, 'interval'), 'must be greater than 0');
     if (!Array.isArray(g.rules)) { issues.add(join(gp, 'rules'), `expected a list of rules, got ${typeName(g.rules)}`); return; }
     const rules: Rule[] = [];
+    const seen = new Map<string, number>();
     g.rules.forEach((r, ri) => {
-      const rule = compileRule(ctx, join(join(gp, 'rules'), ri), r, name, ri, intervalMs);
+      const rule = compileRule(ctx, join(join(gp, 'rules'), ri), r, name, seen, intervalMs);
       if (rule) rules.push(rule);
     });
     out.push({ name, intervalMs, rules });
