@@ -3,7 +3,11 @@
  * HTML part, threaded by alert group.
  */
 import { readFileSync } from 'node:fs';
-import nodemailer from 'nodemailer';
+import type * as Nodemailer from 'nodemailer';
+import { lazy } from '../../src/util/lazy';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const nodemailer = lazy(() => require('nodemailer') as typeof Nodemailer);
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { CreateSettings, ExporterFactory } from '../../src/component';
 import { PermanentError, RetryableError } from '../../src/errors';
@@ -137,7 +141,7 @@ export const emailExporterFactory: ExporterFactory<EmailConfig> = {
       logger: false,
       debug: false,
     };
-    const transport = nodemailer.createTransport(options);
+    const transport = nodemailer().createTransport(options);
     const fromDomain = (addr: string) => /@([^>\s]+)>?\s*$/.exec(addr)?.[1] ?? 'vigil.local';
 
     return createNotificationExporter(settings, ['logs'], {

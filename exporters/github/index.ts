@@ -4,9 +4,10 @@
  * opens a second one: it is commented on when the group fires again, changes or escalates,
  * closed with a comment when the group resolves, and reopened if it fires after that.
  */
-import { Octokit } from '@octokit/rest';
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
+import type * as OctokitRest from '@octokit/rest';
+import type * as PluginRetry from '@octokit/plugin-retry';
+import type * as PluginThrottling from '@octokit/plugin-throttling';
+import { lazy } from '../../src/util/lazy';
 import type { CreateSettings, ExporterFactory } from '../../src/component';
 import { PermanentError, RetryableError } from '../../src/errors';
 import { ExporterHelperConfig, exporterHelperProperties } from '../../src/exporterhelper';
@@ -46,8 +47,15 @@ interface IssueRef {
 const MAX_CACHED_GROUPS = 10_000;
 const MAX_LABEL_LEN = 50; // GitHub's limit on label names
 
-const PacedOctokit = Octokit.plugin(retry, throttling);
-type Client = InstanceType<typeof PacedOctokit>;
+/* eslint-disable @typescript-eslint/no-require-imports */
+const pacedOctokit = lazy(() =>
+  (require('@octokit/rest') as typeof OctokitRest).Octokit.plugin(
+    (require('@octokit/plugin-retry') as typeof PluginRetry).retry,
+    (require('@octokit/plugin-throttling') as typeof PluginThrottling).throttling,
+  ),
+);
+/* eslint-enable @typescript-eslint/no-require-imports */
+type Client = InstanceType<ReturnType<typeof pacedOctokit>>;
 
 function firingSet(n: Notification): string {
   return n.payload.alerts.filter((a) => a.status === 'firing').map((a) => a.fingerprint).sort().join(',');
@@ -126,7 +134,7 @@ export class GithubIssues {
     const maxWaitS = parseDuration(this.c.max_rate_limit_wait) / 1000;
     const log = settings.logger;
     const silent = () => undefined;
-    this.octokit = new PacedOctokit({
+    this.octokit = new (pacedOctokit())({
       auth: this.c.token,
       baseUrl: this.c.base_url.replace(/\/+$/, ''),
       userAgent: 'vigil-github-exporter/0.1',

@@ -1,7 +1,7 @@
 /** Sentry events from alerts, error spans and error logs. */
 import { createHash } from 'node:crypto';
 import type { Event, SeverityLevel, StackFrame } from '@sentry/node';
-import { defaultStackParser } from '@sentry/node';
+import { sentry } from './sdk';
 import type { Notification, WebhookAlert } from '../../src/alerting/notification';
 import { Attributes, LogRecord, Resource, Severity, Span, SpanKind, attributesToJs, nanosToMillis, stringValue } from '../../src/model';
 
@@ -71,7 +71,7 @@ function exceptionOf(attrs: Attributes): Event['exception'] | undefined {
   // JavaScript stacks parse into frames; the parser is for V8's format, so the text is kept in
   // `extra.stacktrace` too for other languages.
   let frames: StackFrame[] = [];
-  if (stack) { try { frames = defaultStackParser(stack); } catch { frames = []; } }
+  if (stack) { try { frames = sentry().defaultStackParser(stack); } catch { frames = []; } }
   return { values: [{ type: type ?? 'Error', value: value ?? '', ...(frames.length ? { stacktrace: { frames } } : {}) }] };
 }
 

@@ -9,7 +9,7 @@
  */
 import type { Event } from '@sentry/node';
 import { readFileSync } from 'node:fs';
-import { NodeClient, Scope, defaultStackParser, makeNodeTransport } from '@sentry/node';
+import { SentryNode, sentry } from './sdk';
 import type { CreateSettings, ExporterFactory } from '../../src/component';
 import { PermanentError, RetryableError } from '../../src/errors';
 import { ExporterHelperConfig, exporterHelperProperties } from '../../src/exporterhelper';
@@ -32,7 +32,7 @@ export interface SentryConfig extends ExporterHelperConfig, ReceiversConfig {
 }
 
 // The transport types, without importing @sentry/core (not a direct dependency).
-type Transport = ReturnType<typeof makeNodeTransport>;
+type Transport = ReturnType<typeof SentryNode.makeNodeTransport>;
 type Envelope = Parameters<Transport['send']>[0];
 type TransportMakeRequestResponse = Awaited<ReturnType<Transport['send']>>;
 
@@ -91,14 +91,14 @@ export const sentryExporterFactory: ExporterFactory<SentryConfig> = {
 };
 
 export class SentrySender {
-  private readonly client: NodeClient;
-  private readonly scope = new Scope();
+  private readonly client: SentryNode.NodeClient;
+  private readonly scope = new (sentry().Scope)();
   private readonly waiting = new Map<string, (o: Outcome) => void>();
 
   constructor(private readonly settings: CreateSettings<SentryConfig>) {
     const c = settings.config;
-    const transport = (opts: Parameters<typeof makeNodeTransport>[0]): Transport => {
-      const inner = makeNodeTransport(opts);
+    const transport = (opts: Parameters<typeof SentryNode.makeNodeTransport>[0]): Transport => {
+      const inner = sentry().makeNodeTransport(opts);
       return {
         send: async (env: Envelope) => {
           const id = (env[0] as { event_id?: string }).event_id;
@@ -114,18 +114,18 @@ export class SentrySender {
         flush: (timeout?: number) => inner.flush(timeout),
       };
     };
-    this.client = new NodeClient({
+    this.client = new (sentry().NodeClient)({
       dsn: c.dsn,
       environment: c.environment || undefined,
       release: c.release || undefined,
       transport,
       transportOptions: c.ca_file ? { caCerts: readFileSync(c.ca_file) } : undefined,
-      stackParser: defaultStackParser,
+      stackParser: sentry().defaultStackParser,
       integrations: [],
       sendClientReports: false,
       sendDefaultPii: false,
       tracesSampleRate: undefined,
-    } as ConstructorParameters<typeof NodeClient>[0]);
+    } as ConstructorParameters<typeof SentryNode.NodeClient>[0]);
     this.scope.setClient(this.client);
     this.client.init();
   }
