@@ -242,70 +242,85 @@ function acc(g: Group, w: number): Acc {
   return a;
 }
 
-function idsJson(list: Series[]): string {
-  return JSON.stringify(list.map((s) => s.id));
-}
-
-function byId(list: Series[]): Map<number, Series> {
-  return new Map(list.map((s) => [s.id, s]));
-}
-
-/** count/sum/min/max per series and window, computed by SQLite (from the rollup when steps are whole minutes). */
+/**
+ * count/sum/min/max per series and window, computed by SQLite (from the rollup when steps are whole
+ * minutes). One statement per series: its rows are one contiguous stretch of the primary key, and
+ * grouping them alone is about twice as fast as grouping all series in one statement.
+ */
 function numberAggregates(ctx: Ctx, list: Series[], rollup: boolean): void {
-  const sql = rollup
-    ? `SELECT series_id AS s, (bucket_unix_nano - :origin) / :step AS w, sum(count) AS c, sum(sum) AS sm, min(min) AS mn, max(max) AS mx
-         FROM metric_number_rollup_1m WHERE series_id IN (SELECT value FROM json_each(:ids)) AND bucket_unix_nano >= :origin AND bucket_unix_nano < :end
-         GROUP BY s, w`
-    : `SELECT series_id AS s, (time_unix_nano - :origin) / :step AS w, count(*) AS c, sum(value) AS sm, min(value) AS mn, max(value) AS mx
-         FROM metric_number_points WHERE series_id IN (SELECT value FROM json_each(:ids)) AND time_unix_nano >= :start AND time_unix_nano < :end
-         AND (flags & 1) = 0 GROUP BY s, w`;
-  const m = byId(list);
-  const rows = ctx.db.prepare(sql).safeIntegers(false).raw().all({ origin: ctx.origin, step: ctx.step, start: ctx.start, end: ctx.end, ids: idsJson(list) }) as Array<[number, number, number, number, number, number]>;
-  for (const [s, w, c, sm, mn, mx] of rows) {
-    const a = acc(m.get(s)!.group, w);
-    a.c += c;
-    a.sm += sm;
-    if (mn < a.mn) a.mn = mn;
-    if (mx > a.mx) a.mx = mx;
-    // For delta counters the increase is the sum.
-    a.inc += sm;
+  const stmt = ctx.db.prepare(rollup
+    ? `SELECT (bucket_unix_nano - :origin) / :step AS w, sum(count) AS c, sum(sum) AS sm, min("min") AS mn, max("max") AS mx
+         FROM metric_number_rollup_1m WHERE series_id = :id AND bucket_unix_nano >= :origin AND bucket_unix_nano < :end GROUP BY w`
+    : `SELECT (time_unix_nano - :origin) / :step AS w, count(*) AS c, sum(value) AS sm, min(value) AS mn, max(value) AS mx
+         FROM metric_number_points WHERE series_id = :id AND time_unix_nano >= :start AND time_unix_nano < :end AND (flags & 1) = 0 GROUP BY w`)
+    .safeIntegers(false).raw();
+  const params: Record<string, unknown> = { origin: ctx.origin, step: ctx.step, end: ctx.end, id: 0 };
+  if (!rollup) params.start = ctx.start;
+  for (const s of list) {
+    params.id = s.id;
+    for (const [w, c, sm, mn, mx] of stmt.all(params) as Array<[number, number, number, number, number]>) {
+      const a = acc(s.group, w);
+      a.c += c;
+      a.sm += sm;
+      if (mn < a.mn) a.mn = mn;
+      if (mx > a.mx) a.mx = mx;
+      // For delta counters the increase is the sum.
+      a.inc += sm;
+    }
   }
 }
 
 /**
- * Increases of cumulative counters per window: SQLite's window functions give each point its
- * predecessor (one step of look-back so the first window sees the point before it). From the
- * rollup, a bucket's increase is first→last inside it plus the previous bucket's last→first; a
- * reset inside a minute shows as min or last below first, and is then counted as max − first
- * before it plus last after it (exact for one reset per minute whose peak precedes it).
+ * Increases of cumulative counters per window, walking each series in time order (one step of
+ * look-back, so the first window sees the point before it). Plain JavaScript over the rows beats
+ * SQLite's window functions here by about 1.5×. From the rollup, a bucket's increase is first→last
+ * inside it plus the previous bucket's last→first; a reset inside a minute shows as min or last
+ * below first, and is then counted as max − first before it plus last after it (exact for one
+ * reset per minute whose peak precedes it).
  */
 function numberIncreases(ctx: Ctx, list: Series[], rollup: boolean): void {
-  const sql = rollup
-    ? `SELECT s, w, sum(inc) AS inc, sum(c) AS c FROM (
-         SELECT series_id AS s, CASE WHEN bucket_unix_nano >= :origin THEN (bucket_unix_nano - :origin) / :step ELSE -1 END AS w, count AS c,
-           (CASE WHEN "min" < first_value OR last_value < first_value
-                 THEN (CASE WHEN last_value < "max" THEN "max" - first_value ELSE 0 END) + last_value
-                 ELSE last_value - first_value END)
-           + (CASE WHEN lag(last_value) OVER win IS NULL THEN 0 WHEN first_value >= lag(last_value) OVER win THEN first_value - lag(last_value) OVER win ELSE first_value END) AS inc
-         FROM metric_number_rollup_1m WHERE series_id IN (SELECT value FROM json_each(:ids)) AND bucket_unix_nano >= :lookback AND bucket_unix_nano < :end
-         WINDOW win AS (PARTITION BY series_id ORDER BY bucket_unix_nano))
-       WHERE w >= 0 GROUP BY s, w`
-    : `SELECT s, w, sum(inc) AS inc, sum(c) AS c FROM (
-         SELECT series_id AS s, CASE WHEN time_unix_nano >= :start THEN (time_unix_nano - :origin) / :step ELSE -1 END AS w, 1 AS c,
-           CASE WHEN lag(value) OVER win IS NULL THEN 0
-                WHEN value < lag(value) OVER win OR start_time_unix_nano <> lag(start_time_unix_nano) OVER win THEN value
-                ELSE value - lag(value) OVER win END AS inc
-         FROM metric_number_points WHERE series_id IN (SELECT value FROM json_each(:ids)) AND time_unix_nano >= :lookback AND time_unix_nano < :end AND (flags & 1) = 0
-         WINDOW win AS (PARTITION BY series_id ORDER BY time_unix_nano))
-       WHERE w >= 0 GROUP BY s, w`;
-  const m = byId(list);
-  const params = { origin: ctx.origin, step: ctx.step, start: rollup ? ctx.origin : ctx.start, end: ctx.end, lookback: (rollup ? ctx.origin : ctx.start) - ctx.step, ids: idsJson(list) };
-  if (rollup) delete (params as Partial<typeof params>).start;
-  const rows = ctx.db.prepare(sql).safeIntegers(false).raw().all(params) as Array<[number, number, number, number]>;
-  for (const [s, w, inc, c] of rows) {
-    const a = acc(m.get(s)!.group, w);
-    a.inc += inc;
-    a.c += c;
+  const from = (rollup ? ctx.origin : ctx.start);
+  // Times relative to the origin stay exact as doubles (ranges are far below 2^53 ns).
+  const stmt = ctx.db.prepare(rollup
+    ? `SELECT bucket_unix_nano - :origin, count, first_value, last_value, "min", "max" FROM metric_number_rollup_1m
+         WHERE series_id = :id AND bucket_unix_nano >= :lookback AND bucket_unix_nano < :end ORDER BY bucket_unix_nano`
+    : `SELECT time_unix_nano - :origin, start_time_unix_nano, value FROM metric_number_points
+         WHERE series_id = :id AND time_unix_nano >= :lookback AND time_unix_nano < :end AND (flags & 1) = 0 ORDER BY time_unix_nano`)
+    .safeIntegers(false).raw();
+  const params = { origin: ctx.origin, lookback: from - ctx.step, end: ctx.end, id: 0 };
+  const step = Number(ctx.step);
+  const first = Number(from - ctx.origin);
+  for (const s of list) {
+    params.id = s.id;
+    let prev: number | undefined;
+    let prevStart: number | undefined;
+    let w = -1;
+    let a: Acc | undefined;
+    for (const row of stmt.iterate(params) as IterableIterator<number[]>) {
+      const dt = row[0];
+      if (dt >= first) {
+        const wi = Math.floor(dt / step);
+        if (wi !== w) { w = wi; a = acc(s.group, w); }
+      } else a = undefined;
+      if (rollup) {
+        const [, count, fv, lv, mn, mx] = row;
+        if (a) {
+          const inside = mn < fv || lv < fv ? (lv < mx ? mx - fv : 0) + lv : lv - fv;
+          const across = prev === undefined ? 0 : fv >= prev ? fv - prev : fv;
+          a.inc += inside + across;
+          a.c += count;
+        }
+        prev = lv;
+      } else {
+        const [, st, v] = row;
+        if (a) {
+          if (prev !== undefined) a.inc += v < prev || st !== prevStart ? v : v - prev;
+          a.c += 1;
+        }
+        prev = v;
+        prevStart = st;
+      }
+    }
   }
 }
 
