@@ -13,6 +13,8 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { captureExporter, startTest } from './helpers/collector';
+import { loadAndValidate } from '../src/service';
+import { ConfigError } from '../src/errors';
 import type { ApiExtension } from '../extensions/api';
 import { parseNotification, Notification } from '../src/alerting/notification';
 import type { LogRecord } from '../src/model';
@@ -177,4 +179,40 @@ service:
   t.equal((await post('/api/alerts/ffffffffffffffff/ack', {})).status, 404);
   t.equal((await fetch(`${api}/api/silences/nope`, { method: 'DELETE' })).status, 404);
   t.equal((await fetch(`${api}/api/alerts?state=bogus`)).status, 400);
+});
+
+t.test('vigil validate (the engine) reports alerting problems at their place in pipelines.yaml', async (t) => {
+  const yaml = `
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+connectors:
+  alerts:
+    groups:
+      - name: g
+        rules:
+          - alert: A
+            metric: cpu
+            threshold: 1
+            for: soon
+service:
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      exporters: [alerts]
+`;
+  let err: unknown;
+  try {
+    loadAndValidate({ yaml: [yaml] });
+  } catch (e) {
+    err = e;
+  }
+  t.ok(err instanceof ConfigError);
+  const issue = (err as InstanceType<typeof ConfigError>).issues.find((i) => i.path.includes('for'));
+  t.ok(issue, 'the bad duration is reported');
+  t.match(issue?.path, /connectors\.alerts\.groups(\.|\[)0/);
+  t.match(issue?.message, /invalid duration "soon"/);
+  t.equal(issue?.line, 15, 'on the line of the offending key');
 });
