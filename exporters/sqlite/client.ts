@@ -30,6 +30,8 @@ export class WriterClient {
     private readonly maxInFlightRows: number,
     private readonly logger: Logger,
     private readonly onFailed: (r: FailedReport) => void,
+    /** Told once when the writer thread is gone for good (the health check shows it). */
+    private readonly onDead: (e: Error) => void = () => undefined,
   ) {}
 
   /** Rows posted to the writer and not yet committed. */
@@ -93,6 +95,7 @@ export class WriterClient {
     if (this.dead) return;
     this.dead = e;
     this.logger.error({ err: e.message, lostRows: this.inFlight }, 'sqlite: writer thread failed');
+    this.onDead(e);
     for (const w of this.spaceWaiters.splice(0)) w();
     for (const r of this.replies.values()) r();
     this.replies.clear();

@@ -3,7 +3,7 @@
  * SQLite file (schema in README.md and schema.ts), written by a worker thread so that ingest never
  * waits on the disk.
  */
-import type { CreateSettings, ExporterFactory } from '../../src/component';
+import type { CreateSettings, ExporterFactory, Host } from '../../src/component';
 import { ExporterHelperConfig, createExporter, exporterHelperProperties } from '../../src/exporterhelper';
 import { exporterMetrics } from '../../src/exporterhelper/metrics';
 import type { Logs, Metrics, Signal, Traces } from '../../src/model';
@@ -55,6 +55,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
     const c = settings.config;
     const path = c.path === ':memory:' || isAbsolute(c.path) ? c.path : resolve(process.cwd(), c.path);
     const metrics = exporterMetrics(settings.telemetry, settings.id);
+    let host: Host | undefined;
     const client = new WriterClient(
       {
         path,
@@ -71,6 +72,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         metrics.bySignal.logs.sendFailed.inc(r.logs);
         metrics.bySignal.metrics.sendFailed.inc(r.points);
       },
+      (e) => host?.reportStatus(settings.id, 'permanent_error', e),
     );
     // Query API hook (src/query): when the `api` extension runs, this store answers
     // /api/traces, /api/spans, /api/logs, /api/metrics... It reads the file on its own read-only
