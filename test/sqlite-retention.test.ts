@@ -116,3 +116,19 @@ t.test('backpressure: bounded rows in flight, then a retryable refusal', async (
   t.teardown(() => store.close());
   t.equal(store.db.prepare('SELECT count(*) FROM spans').pluck().get(), 11n, 'accepted rows are all stored, the refused ones are not');
 });
+
+t.test('a writer thread that dies: reported once, later writes refused as retryable', async (t) => {
+  const { WriterClient } = await import('../exporters/sqlite/client');
+  const { tracesToRows } = await import('../exporters/sqlite/rows');
+  const deaths: string[] = [];
+  const client = new WriterClient({ path: join(dir, 'dead.db'), batchSize: 10, flushIntervalMs: 10, maxAgeMs: 0, maxSizeBytes: 0, checkIntervalMs: 0 },
+    100, silentLogger(), () => undefined, (e) => deaths.push(e.message));
+  await client.start();
+  await client.write(tracesToRows(spans([NOW])));
+  await (client as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await eventually(() => deaths.length > 0, 2000);
+  t.equal(deaths.length, 1);
+  t.match(deaths[0], /writer thread exited/);
+  await t.rejects(client.write(tracesToRows(spans([NOW + 1n]))), RetryableError);
+  await client.close();
+});
