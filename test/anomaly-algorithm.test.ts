@@ -66,6 +66,28 @@ t.test('a periodic series: normal periods stay below the threshold after warm-up
   t.ok(alarmsIn(scores, 200, s.anomalyAt) <= 1, `alarms in normal periods: ${alarmsIn(scores, 200, s.anomalyAt)}`);
 });
 
+t.test('a periodic series with one broken period: the break alarms early in that period', async (t) => {
+  const s = brokenPeriod();
+  const st = newSeries(DEFAULT_PARAMS);
+  const scores = s.values.map((v, i) => {
+    // Just before the break, the seasonal expectation has found the 48-point cycle (8 blocks of 6
+    // points) or a multiple of it...
+    if (i === s.anomalyAt) t.ok(st.sea.period > 0 && st.sea.period % 8 === 0, `period ${st.sea.period} blocks`);
+    return scorePoint(st, v, DEFAULT_PARAMS);
+  });
+  // ...and a flat stretch at the mean, inside the usual range, is far from last period's shape.
+  const first = scores.findIndex((x, i) => i >= s.anomalyAt && x >= TH);
+  t.ok(first >= s.anomalyAt && first < s.anomalyAt + 24, `broken period alarmed at ${first} (starts at ${s.anomalyAt})`);
+});
+
+t.test('the seasonal model needs no timestamps and stays quiet on a series without a season', async (t) => {
+  const scores = run(drift());
+  const st = newSeries(DEFAULT_PARAMS);
+  drift().values.forEach((v) => scorePoint(st, v, DEFAULT_PARAMS));
+  t.ok(st.sea.blocks > 300, 'blocks were judged');
+  t.ok(alarmsIn(scores, 0, scores.length) <= 2, `alarms on noise with a slow drift: ${alarmsIn(scores, 0, scores.length)}`);
+});
+
 t.test('state survives serialisation exactly', async (t) => {
   const s = step();
   const a = newSeries(DEFAULT_PARAMS);
@@ -74,6 +96,10 @@ t.test('state survives serialisation exactly', async (t) => {
   t.ok(b);
   for (const v of s.values.slice(500)) t.equal(scorePoint(b, v, DEFAULT_PARAMS), scorePoint(a, v, DEFAULT_PARAMS));
   t.equal(deserializeSeries({ n: 'x' }, DEFAULT_PARAMS), undefined);
+  // A state whose seasonal history is damaged is refused rather than misread.
+  const damaged = JSON.parse(JSON.stringify(serializeSeries(a)));
+  damaged.sea.ring = damaged.sea.ring.slice(1);
+  t.equal(deserializeSeries(damaged, DEFAULT_PARAMS), undefined);
   const [lo, hi] = expectedRange(a);
   t.ok(lo < 130 && hi > 130, `expected range ${lo}..${hi} follows the new level`);
 });

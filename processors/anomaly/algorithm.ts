@@ -21,7 +21,6 @@
  */
 
 import { DEFAULT_SEASON_PARAMS, SeasonState, deserializeSeason, newSeasonState, observeBlock, seasonStateBytes, serializeSeason } from './seasonal';
-import { DEFAULT_PATTERN_PARAMS, PatternParams, PatternState, deserializePattern, newPatternState, observe, patternStateBytes, serializePattern } from './patterns';
 
 export interface AnomalyParams {
   /** Points a series must have seen before it may score above 0. */
@@ -40,14 +39,8 @@ export interface AnomalyParams {
   alarmLevel: number;
   /** Points masked after an alarm (0 disables masking). */
   refractory: number;
-  /** Shape memory (patterns.ts); each defaults to DEFAULT_PATTERN_PARAMS. */
+  /** Points averaged into one block of the seasonal model (default BLOCK_SIZE). */
   blockSize?: number;
-  shapeLength?: number;
-  prototypes?: number;
-  scaleMemory?: number;
-  noveltyMemory?: number;
-  learnRate?: number;
-  vigilance?: number;
 }
 
 export const DEFAULT_PARAMS: Readonly<AnomalyParams> = Object.freeze({
@@ -66,24 +59,19 @@ export const DEFAULT_PARAMS: Readonly<AnomalyParams> = Object.freeze({
  * keeps an episode from teaching the model that it is normal while it lasts (NAB: 3 beat 6 and 12).
  */
 const CLIP = 3;
+
+/** Points per block: 256 blocks of 6 points hold a day of 1-minute points, a week of 5-minute points. */
+const BLOCK_SIZE = 6;
 /** Blocks averaged by the seasonal residual's second stage (a missing peak spans several blocks). */
 const SEASON_SHORT = 4;
-
-let lastP: AnomalyParams | undefined;
-let lastQ: PatternParams = DEFAULT_PATTERN_PARAMS;
-/** The shape memory's parameters (cached for the last params object seen: the hot path reuses one). */
-function patternParams(p: AnomalyParams | undefined): PatternParams {
-  if (p === undefined) return DEFAULT_PATTERN_PARAMS;
-  if (p === lastP) return lastQ;
-  const d = DEFAULT_PATTERN_PARAMS;
-  lastQ = {
-    blockSize: p.blockSize ?? d.blockSize, shapeLength: Math.min(256, p.shapeLength ?? d.shapeLength), prototypes: p.prototypes ?? d.prototypes,
-    scaleMemory: p.scaleMemory ?? d.scaleMemory, noveltyMemory: p.noveltyMemory ?? d.noveltyMemory, learnRate: p.learnRate ?? d.learnRate,
-    vigilance: p.vigilance ?? d.vigilance,
-  };
-  lastP = p;
-  return lastQ;
-}
+/**
+ * A block that differs from last period's by less than this fraction of the series' usual deviation
+ * is never a seasonal surprise, however exactly the series usually repeats (otherwise tiny
+ * differences in a near-perfect cycle read as huge ratios). NAB: 0.05–0.2 all score alike.
+ */
+const SEASON_FLOOR = 0.1;
+/** Memory (blocks) of the seasonal surprise's distribution. */
+const SEASON_SURPRISE_MEMORY = 500;
 
 export interface SeriesState {
   /** Points seen. */
@@ -105,8 +93,9 @@ export interface SeriesState {
   sinceAlarm: number;
   /** The last score. */
   lastScore: number;
-  /** The shape memory. */
-  pat: PatternState;
+  /** Sum and count of the current block. */
+  blockSum: number;
+  blockCount: number;
   /** The period-aware expectation, and the weighted mean/variance of its surprise and of a short average of it. */
   sea: SeasonState;
   eMean: number;
@@ -118,9 +107,8 @@ export interface SeriesState {
 
 export function newSeries(p?: AnomalyParams): SeriesState {
   return {
-    pat: newPatternState(patternParams(p)),
     sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
-    n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0,
+    n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
     sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0,
   };
 }
@@ -153,17 +141,17 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const ash = 1 / Math.min(s.n, p.shortMemory);
   const short = s.sShort + ash * (surprise - s.sShort);
 
-  const q = patternParams(p);
-  const nz = observe(s.pat, x, q);
   let p4 = 1;
-  if (s.pat.blockCount === 0) {
-    const pt = s.pat;
-    const m = pt.ring[(pt.blocks - 1) % q.shapeLength];
-    const r = observeBlock(s.sea, m, 1e-9 + 1e-3 * pt.spread + 1e-6 * Math.abs(pt.centre), DEFAULT_SEASON_PARAMS);
+  s.blockSum += x;
+  if (++s.blockCount >= (p.blockSize ?? BLOCK_SIZE)) {
+    const m = s.blockSum / s.blockCount;
+    s.blockSum = 0;
+    s.blockCount = 0;
+    const r = observeBlock(s.sea, m, 1e-9 + SEASON_FLOOR * s.dev + 1e-6 * Math.abs(s.mean), DEFAULT_SEASON_PARAMS);
     if (r === r) {
       const e = Math.log1p(r);
       const n = s.sea.blocks;
-      const a = 1 / Math.min(n, q.noveltyMemory);
+      const a = 1 / Math.min(n, SEASON_SURPRISE_MEMORY);
       const es = s.eShort + (1 / Math.min(n, SEASON_SHORT)) * (e - s.eShort);
       if (n > 4 * DEFAULT_SEASON_PARAMS.minLag) {
         p4 = Math.min(normalTail((e - s.eMean) / Math.sqrt(s.eVar + 1e-12)), normalTail((es - s.ebMean) / Math.sqrt(s.ebVar + 1e-12)));
@@ -182,8 +170,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   if (ready) {
     const p1 = normalTail((surprise - s.sMean) / Math.sqrt(s.sVar + 1e-12));
     const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
-    const p3 = nz === nz ? normalTail(nz) : 1;
-    const pv = Math.min(1, Math.max(4 * Math.min(p1, p2, p3, p4), 1e-300));
+    const pv = Math.min(1, Math.max(3 * Math.min(p1, p2, p4), 1e-300));
     score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
   }
 
@@ -233,15 +220,14 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
 }
 
 const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore',
-  'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar'] as const;
+  'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 4;
+const STATE_VERSION = 5;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {
   const o: Record<string, unknown> = { v: STATE_VERSION };
   for (const k of FIELDS) o[k] = s[k];
-  o.pat = serializePattern(s.pat);
   o.sea = serializeSeason(s.sea);
   return o;
 }
@@ -256,9 +242,6 @@ export function deserializeSeries(v: unknown, p?: AnomalyParams): SeriesState | 
     if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) return undefined;
     s[k] = o[k] as number;
   }
-  const pat = deserializePattern(o.pat, patternParams(p));
-  if (!pat) return undefined;
-  s.pat = pat;
   const sea = deserializeSeason(o.sea, DEFAULT_SEASON_PARAMS);
   if (!sea) return undefined;
   s.sea = sea;
@@ -266,4 +249,4 @@ export function deserializeSeries(v: unknown, p?: AnomalyParams): SeriesState | 
 }
 
 /** Approximate bytes held by one series state: 13 numbers plus the object header and shape. */
-export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + patternStateBytes(DEFAULT_PATTERN_PARAMS) + seasonStateBytes(DEFAULT_SEASON_PARAMS);
+export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS);
