@@ -61,9 +61,9 @@ interface Page<T> {
  * Runs one bounded search: `index` holds the conditions an index serves (time range, service,
  * cursor), `filter` the rest. `table` has `timeCol` and a rowid.
  */
-function boundedSearch(db: Database.Database, table: string, timeCol: string, index: Where, filter: Where, select: string, joins: string, limit: number): Page<Record<string, unknown>> & { rows: Record<string, unknown>[] } {
+function boundedSearch(db: Database.Database, table: string, timeCol: string, index: Where, filter: Where, select: string, joins: string, limit: number, scan: number): Page<Record<string, unknown>> & { rows: Record<string, unknown>[] } {
   const order = `ORDER BY ${timeCol} DESC, rowid DESC`;
-  const sql = `SELECT t.rowid AS _rid, t.*${select} FROM (SELECT rowid AS cand FROM ${table} ${clause(index)} ${order} LIMIT ${SCAN_LIMIT}) c
+  const sql = `SELECT t.rowid AS _rid, t.*${select} FROM (SELECT rowid AS cand FROM ${table} ${clause(index)} ${order} LIMIT ${scan}) c
     JOIN ${table} t ON t.rowid = c.cand ${joins} ${clause(filter)} ORDER BY t.${timeCol} DESC, t.rowid DESC LIMIT ${limit + 1}`;
   const rows = db.prepare(sql).all(...index.args, ...filter.args) as Record<string, unknown>[];
   const out: Page<Record<string, unknown>> & { rows: Record<string, unknown>[] } = { items: [], rows: rows.slice(0, limit) };
@@ -73,7 +73,7 @@ function boundedSearch(db: Database.Database, table: string, timeCol: string, in
     return out;
   }
   // Fewer matches than a page: did the walk stop at its bound, or reach the end of the range?
-  const lastScanned = db.prepare(`SELECT ${timeCol} AS t, rowid AS r FROM ${table} ${clause(index)} ${order} LIMIT 1 OFFSET ${SCAN_LIMIT - 1}`)
+  const lastScanned = db.prepare(`SELECT ${timeCol} AS t, rowid AS r FROM ${table} ${clause(index)} ${order} LIMIT 1 OFFSET ${scan - 1}`)
     .get(...index.args) as { t: bigint; r: bigint } | undefined;
   if (lastScanned) {
     out.next_cursor = encodeCursor(lastScanned.t, lastScanned.r);
@@ -105,7 +105,8 @@ function enumParam(raw: string, names: string[], name: string): number {
 const SPAN_JOINS = 'JOIN resources r ON r.resource_id = t.resource_id JOIN scopes sc ON sc.scope_id = t.scope_id';
 const SPAN_SELECT = ', r.attributes AS resource_attributes, sc.name AS scope_name, sc.version AS scope_version';
 
-export function searchSpans(db: Database.Database, q: URLSearchParams, nowNs: bigint): Page<SpanOut> {
+/** `scan` bounds the candidate rows walked (tests lower it). */
+export function searchSpans(db: Database.Database, q: URLSearchParams, nowNs: bigint, scan = SCAN_LIMIT): Page<SpanOut> {
   const limit = intParam(q, 'limit', 100, 1, MAX_PAGE);
   const { index } = commonIndex(q, 'start_time_unix_nano', nowNs);
   const f = where();
@@ -118,7 +119,7 @@ export function searchSpans(db: Database.Database, q: URLSearchParams, nowNs: bi
   const traceId = q.get('trace_id');
   if (traceId) add(f, 't.trace_id = ?', checkTraceId(traceId));
   addAttrFilters(f, q, 't.attributes');
-  const page = boundedSearch(db, 'spans', 'start_time_unix_nano', index, f, SPAN_SELECT, SPAN_JOINS, limit);
+  const page = boundedSearch(db, 'spans', 'start_time_unix_nano', index, f, SPAN_SELECT, SPAN_JOINS, limit, scan);
   return { items: page.rows.map(spanOut), next_cursor: page.next_cursor, ...(page.scan_limited ? { scan_limited: true } : {}) };
 }
 
@@ -219,7 +220,7 @@ function logOut(r: Record<string, unknown>): LogOut {
   };
 }
 
-export function searchLogs(db: Database.Database, q: URLSearchParams, nowNs: bigint, extra?: (f: Where) => void): Page<LogOut> {
+export function searchLogs(db: Database.Database, q: URLSearchParams, nowNs: bigint, scan = SCAN_LIMIT): Page<LogOut> {
   const limit = intParam(q, 'limit', 100, 1, MAX_PAGE);
   const { index } = commonIndex(q, 'ts_unix_nano', nowNs);
   const traceId = q.get('trace_id');
@@ -235,8 +236,7 @@ export function searchLogs(db: Database.Database, q: URLSearchParams, nowNs: big
   const event = q.get('event_name');
   if (event) add(f, 't.event_name = ?', event);
   addAttrFilters(f, q, 't.attributes');
-  extra?.(f);
-  const page = boundedSearch(db, 'logs', 'ts_unix_nano', index, f, LOG_SELECT, LOG_JOINS, limit);
+  const page = boundedSearch(db, 'logs', 'ts_unix_nano', index, f, LOG_SELECT, LOG_JOINS, limit, scan);
   return { items: page.rows.map(logOut), next_cursor: page.next_cursor, ...(page.scan_limited ? { scan_limited: true } : {}) };
 }
 
