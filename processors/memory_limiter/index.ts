@@ -4,10 +4,17 @@
  * senders keep their data, instead of the process growing until it is killed. Above the hard limit
  * it also asks V8 for a garbage collection when the process runs with --expose-gc.
  *
- * Memory is the process's resident set size, the figure an operator and the kernel's OOM killer see.
+ * What is measured is memory in use: the V8 heap in use plus memory held outside it (request
+ * buffers, typed arrays). It is what data occupies, and it falls once refused and exported data is
+ * collected. Resident memory (RSS) is not used for the decision because V8 and malloc keep freed
+ * pages: after a burst, RSS stays high with nothing in use, and a limiter deciding on it would refuse
+ * for ever. RSS is still reported, and above the soft limit a garbage collection is forced (at most
+ * once per check interval) so that in-use memory is measured, not garbage.
  */
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Consumer, CreateSettings, ProcessorFactory } from '../../src/component';
 import { RetryableError } from '../../src/errors';
 import { Signal, SignalData } from '../../src/model';
@@ -35,6 +42,29 @@ export function availableMemory(): number {
   return totalmem();
 }
 
+/** Memory in use by data: the V8 heap in use plus buffers and typed arrays outside it. */
+export function memoryInUse(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+let gcFn: (() => void) | null | undefined;
+/** V8's collector, exposed at run time so that `node` needs no --expose-gc flag. */
+function forceGc(): void {
+  if (gcFn === undefined) {
+    try {
+      if (typeof global.gc === 'function') gcFn = global.gc as () => void;
+      else {
+        setFlagsFromString('--expose-gc');
+        gcFn = runInNewContext('gc') as () => void;
+      }
+    } catch {
+      gcFn = null;
+    }
+  }
+  gcFn?.();
+}
+
 /** Shared by every pipeline's instance of the same memory_limiter id, as in the Collector. */
 class MemoryGate {
   readonly hardBytes: number;
@@ -42,31 +72,41 @@ class MemoryGate {
   readonly intervalMs: number;
   refusing = false;
   private lastCheck = 0;
+  private lastGc = 0;
   private timer?: NodeJS.Timeout;
   private users = 0;
   private readonly usageGauge;
+  private readonly rssGauge;
   private readonly refusedCounter;
 
-  constructor(private readonly s: CreateSettings<MemoryLimiterConfig>, private readonly rss: () => number) {
+  constructor(private readonly s: CreateSettings<MemoryLimiterConfig>, private readonly measure: () => number, private readonly gc: () => void = forceGc) {
     const c = s.config;
     const total = availableMemory();
     this.hardBytes = c.limit_mib > 0 ? c.limit_mib * MiB : (total * c.limit_percentage) / 100;
     const spike = c.limit_mib > 0 ? (c.spike_limit_mib > 0 ? c.spike_limit_mib * MiB : this.hardBytes * 0.2) : (total * c.spike_limit_percentage) / 100 || this.hardBytes * 0.2;
     this.softBytes = this.hardBytes - spike;
     this.intervalMs = parseDuration(c.check_interval);
-    this.usageGauge = s.telemetry.gauge('vigil_processor_memory_limiter_rss_bytes', 'Resident memory seen at the last check', ['processor']).labels(s.id);
+    this.usageGauge = s.telemetry.gauge('vigil_processor_memory_limiter_in_use_bytes', 'Memory in use (V8 heap + external) at the last check', ['processor']).labels(s.id);
+    this.rssGauge = s.telemetry.gauge('vigil_processor_memory_limiter_rss_bytes', 'Resident memory at the last check', ['processor']).labels(s.id);
     this.refusedCounter = s.telemetry.counter('vigil_processor_refused_total', 'Requests refused by a processor', ['processor', 'reason']).labels(s.id, 'memory');
   }
 
   check(): void {
-    const used = this.rss();
-    this.lastCheck = Date.now();
+    const now = Date.now();
+    let used = this.measure();
+    if (used > this.softBytes && now - this.lastGc >= this.intervalMs) {
+      // Part of what is counted may be garbage: collect before deciding to refuse.
+      this.lastGc = now;
+      this.gc();
+      used = this.measure();
+    }
+    this.lastCheck = now;
     this.usageGauge.set(used);
+    this.rssGauge.set(process.memoryUsage.rss());
     const was = this.refusing;
     this.refusing = used > this.softBytes;
-    if (used > this.hardBytes && typeof global.gc === 'function') global.gc();
     if (was !== this.refusing) {
-      this.s.logger.warn({ rssMiB: Math.round(used / MiB), softLimitMiB: Math.round(this.softBytes / MiB) }, this.refusing ? 'memory usage is above the soft limit; refusing data' : 'memory usage is back below the soft limit; accepting data');
+      this.s.logger.warn({ inUseMiB: Math.round(used / MiB), softLimitMiB: Math.round(this.softBytes / MiB) }, this.refusing ? 'memory in use is above the soft limit; refusing data' : 'memory in use is back below the soft limit; accepting data');
     }
   }
 
@@ -76,7 +116,7 @@ class MemoryGate {
     if (Date.now() - this.lastCheck >= Math.min(50, this.intervalMs)) this.check();
     if (this.refusing) {
       this.refusedCounter.inc();
-      throw new RetryableError(`memory usage is above the memory_limiter's soft limit (${Math.round(this.softBytes / MiB)} MiB); retry later`, Math.max(1000, this.intervalMs));
+      throw new RetryableError(`memory in use is above the memory_limiter's soft limit (${Math.round(this.softBytes / MiB)} MiB); retry later`, Math.max(1000, this.intervalMs));
     }
   }
 
@@ -95,12 +135,12 @@ class MemoryGate {
 
 const gates = new WeakMap<object, Map<string, MemoryGate>>();
 
-export function createMemoryLimiter<S extends Signal>(s: CreateSettings<MemoryLimiterConfig>, next: Consumer<S>, rss: () => number = () => process.memoryUsage.rss()) {
+export function createMemoryLimiter<S extends Signal>(s: CreateSettings<MemoryLimiterConfig>, next: Consumer<S>, measure: () => number = memoryInUse, gc?: () => void) {
   // One gate per (telemetry = collector, id): pipelines sharing the id share the measurement.
   let byId = gates.get(s.telemetry);
   if (!byId) gates.set(s.telemetry, (byId = new Map()));
   let gate = byId.get(s.id);
-  if (!gate) byId.set(s.id, (gate = new MemoryGate(s, rss)));
+  if (!gate) byId.set(s.id, (gate = new MemoryGate(s, measure, gc)));
   const g = gate;
   return {
     gate: g,
@@ -131,7 +171,7 @@ export const memoryLimiterFactory: ProcessorFactory<MemoryLimiterConfig> = {
     type: 'object',
     properties: {
       check_interval: durationSchema('1s', 'How often memory is measured.'),
-      limit_mib: { type: 'integer', minimum: 0, default: 0, description: 'Hard limit in MiB of resident memory.' },
+      limit_mib: { type: 'integer', minimum: 0, default: 0, description: 'Hard limit in MiB of memory in use (V8 heap + buffers).' },
       spike_limit_mib: { type: 'integer', minimum: 0, default: 0, description: 'Headroom below the hard limit where refusing starts (default 20% of the limit).' },
       limit_percentage: { type: 'number', minimum: 0, maximum: 100, default: 0, description: 'Hard limit as a percentage of available memory (used when limit_mib is 0).' },
       spike_limit_percentage: { type: 'number', minimum: 0, maximum: 100, default: 0, description: 'Headroom as a percentage of available memory.' },

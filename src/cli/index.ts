@@ -61,6 +61,20 @@ const run: Command = {
   usage: 'vigil run [--config FILE]...',
   async run(args) {
     const { flags } = parseFlags(args, ['config']);
+    // Handlers go in before anything starts: a signal during start-up stops the collector as soon
+    // as it is up, instead of killing the process with data in flight.
+    let signalled: string | undefined;
+    let onSignal: (sig: string) => void = (sig) => (signalled = sig);
+    let forced = false;
+    const handler = (sig: string) => {
+      if (signalled && forced) process.exit(1);
+      if (signalled) forced = true;
+      onSignal(sig);
+    };
+    const onTerm = () => handler('SIGTERM');
+    const onInt = () => handler('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
     let running;
     try {
       running = await startCollector({ configFiles: configFiles(flags) });
@@ -68,19 +82,17 @@ const run: Command = {
       return printConfigError(e);
     }
     const logger = running.collector.logger;
-    return new Promise<number>((resolve) => {
-      let stopping = false;
-      const stop = (sig: string) => {
-        if (stopping) {
+    const stopped = new Promise<number>((resolve) => {
+      onSignal = (sig) => {
+        if (forced) {
           logger.error('second signal: exiting without finishing the shutdown');
           process.exit(1);
         }
-        stopping = true;
+        signalled = sig;
         logger.info({ signal: sig }, 'shutting down: no new data is accepted; flushing what was received');
         running.shutdown().then(
           () => {
             logger.info('shutdown complete');
-            logger.flush?.();
             resolve(0);
           },
           (e) => {
@@ -89,9 +101,12 @@ const run: Command = {
           },
         );
       };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
     });
+    if (signalled) onSignal(signalled);
+    const code = await stopped;
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    return code;
   },
 };
 

@@ -4,7 +4,7 @@
  * message type by name.
  */
 import { join } from 'node:path';
-import * as protobuf from 'protobufjs';
+import type * as protobuf from 'protobufjs';
 import { projectRoot } from '../paths';
 import type { Signal } from '../model';
 
@@ -43,7 +43,10 @@ export function protoDir(): string {
 export function otlpRoot(): protobuf.Root {
   if (root) return root;
   const dir = protoDir();
-  const r = new protobuf.Root();
+  // Loaded here rather than at import: only tools and tests need reflection, and it is not small.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pb = require('protobufjs') as typeof protobuf;
+  const r = new pb.Root();
   // Imports are written relative to proto/, as protoc's -I would take them.
   r.resolvePath = (_origin, target) => join(dir, target);
   r.loadSync(PROTO_FILES, { keepCase: false });
