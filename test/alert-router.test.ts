@@ -75,7 +75,7 @@ t.test('grouping: group_wait first, new alerts at the next group_interval, nothi
 t.test('repeat_interval: an unchanged group is sent again at the first group_interval tick after repeat_interval', async (t) => {
   const { a, cap } = make({ route: route({ group_interval: '1s', repeat_interval: '1500ms' }) });
   fire(a, { alertname: 'R' });
-  await sleep(5600);
+  await sleep(6300); // the next repeat would be at 7 s
   await a.stop();
   const ats = cap.sent.map((s) => s.at);
   t.equal(ats.length, 3, `at ${ats}`);
@@ -92,7 +92,7 @@ t.test('resolve: resolved alerts are sent once as resolved (send_resolved), and 
   const s = Date.now();
   fire(a, { alertname: 'X', team: 'loud' }, s);
   fire(a, { alertname: 'X', team: 'quiet' }, s);
-  await sleep(1500);
+  await sleep(1900); // after the 1 s notification, before the 2.5 s look
   resolve(a, { alertname: 'X', team: 'loud' }, s);
   resolve(a, { alertname: 'X', team: 'quiet' }, s);
   await sleep(2600);
@@ -116,7 +116,7 @@ t.test('inhibition: a critical alert mutes warnings with the same cluster only',
   fire(a, { alertname: 'DBDown', severity: 'critical', cluster: 'eu' });
   fire(a, { alertname: 'SlowQueries', severity: 'warning', cluster: 'eu' });
   fire(a, { alertname: 'SlowQueries', severity: 'warning', cluster: 'us' });
-  await sleep(1800);
+  await sleep(2100); // before the 2.5 s look
   const keys = cap.sent.map((s) => s.n.groupKey).sort();
   t.same(keys, ['{}:{alertname="DBDown", cluster="eu"}', '{}:{alertname="SlowQueries", cluster="us"}'], 'the eu warning is inhibited');
   const view = a.listAlerts().find((x) => x.labels.alertname === 'SlowQueries' && x.labels.cluster === 'eu')!;
@@ -138,7 +138,7 @@ t.test('silences: matching alerts are muted until the silence is expired', async
   });
   fire(a, { alertname: 'Noisy' });
   fire(a, { alertname: 'Quiet' });
-  await sleep(1600);
+  await sleep(1900);
   t.same(cap.sent.map((s) => s.n.payload.alerts[0].labels.alertname), ['Quiet'], 'Noisy is silenced');
   t.equal(a.listAlerts({ matchers: [] }).find((x) => x.alertname === 'Noisy')?.status.silencedBy[0], id);
   t.ok(a.expireSilence(id));
@@ -167,7 +167,7 @@ t.test('escalation: steps after their waits, bounded repeat, stopped by acknowle
   });
   const s = Date.now();
   fire(a, { alertname: 'Down', service: 'a' }, s);
-  await sleep(4300);
+  await sleep(4800);
   // Escalation started at the first look (0.5 s): lead at 1.5 s, pager at 2.5 s, pager again at 3.5 s, then stop.
   const lead = cap.for('lead');
   const pager = cap.for('pager');
@@ -189,10 +189,10 @@ t.test('escalation: steps after their waits, bounded repeat, stopped by acknowle
 t.test('escalation: acknowledging stops it', async (t) => {
   const { a, cap } = make({
     route: route({ group_wait: '500ms', group_interval: '1s', escalation: 'oncall' }),
-    escalation_policies: [{ name: 'oncall', steps: [{ wait: '1s', receivers: ['lead'] }, { wait: '1s', receivers: ['pager'] }], repeat: 1 }],
+    escalation_policies: [{ name: 'oncall', steps: [{ wait: '1s', receivers: ['lead'] }, { wait: '2s', receivers: ['pager'] }] }],
   });
   const fp = fire(a, { alertname: 'Down', service: 'b' });
-  await sleep(1800);
+  await sleep(2300); // lead due at 1.5 s, pager at 3.5 s
   t.equal(cap.for('lead').length, 1, 'step 0 reached');
   t.ok(a.acknowledge(fp, 'alice', 'on it'));
   await sleep(2200);
@@ -219,7 +219,7 @@ t.test('restart in the middle of a group: no duplicate, no lost notification', a
   await a.stop(); // during group_wait
   ({ a } = make(raw, dir, cap));
   t.same(a.listAlerts().map((x) => x.state), ['firing'], 'still firing after the restart');
-  await sleep(1500);
+  await sleep(1900);
   t.equal(cap.sent.length, 1, 'notified once, at the end of the original group_wait');
   within(t, cap.sent[0]?.at ?? -1, 1700, 1700, 'first notification');
   // After the notification: restarting must not send it again.
@@ -242,7 +242,7 @@ t.test('a failed notification is retried at the next group_interval, not lost', 
   const { a, cap } = make({ route: route({ group_interval: '1s' }) });
   cap.failNext = 1;
   fire(a, { alertname: 'F' });
-  await sleep(2500);
+  await sleep(2900);
   await a.stop();
   t.equal(cap.sent.length, 1, 'delivered once');
   within(t, cap.sent[0].at, 2000, 2000, 'on the retry one group_interval later');
