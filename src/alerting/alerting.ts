@@ -108,9 +108,10 @@ export class Alerting {
     }
     const out: AlertView[] = [];
     const seen = new Set<string>();
+    const firing = this.router.firingAlerts(now);
     for (const a of this.router.alerts()) {
       seen.add(a.fingerprint);
-      out.push(this.view(a, ruleByFp.get(a.fingerprint), now));
+      out.push(this.view(a, ruleByFp.get(a.fingerprint), now, firing));
     }
     for (const r of ruleByFp.values()) {
       if (seen.has(r.fingerprint) || r.state !== 'pending') continue;
@@ -125,10 +126,10 @@ export class Alerting {
       .sort((x, y) => (x.since < y.since ? -1 : x.since > y.since ? 1 : x.fingerprint < y.fingerprint ? -1 : 1));
   }
 
-  private view(a: StoredAlert, r: RuleAlert | undefined, now: number): AlertView {
+  private view(a: StoredAlert, r: RuleAlert | undefined, now: number, firing: StoredAlert[]): AlertView {
     const resolved = this.router.isResolved(a, now);
     const silencedBy = resolved ? [] : this.router.silencedBy(a, now);
-    const inhibitedBy = resolved ? [] : this.router.inhibitedBy(a, now);
+    const inhibitedBy = resolved ? [] : this.router.inhibitedBy(a, now, firing);
     const ack = this.router.ackOf(a.fingerprint);
     const esc = this.router.escalationOf(a.fingerprint);
     return {

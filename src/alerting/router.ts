@@ -309,7 +309,7 @@ export class Router {
 
   // ---- muting -------------------------------------------------------------------------------
 
-  private firingAlerts(now: number): StoredAlert[] {
+  firingAlerts(now: number): StoredAlert[] {
     const out: StoredAlert[] = [];
     for (const a of this.alertsByFp.values()) if (!isResolved(a, now)) out.push(a);
     return out;
