@@ -4,91 +4,20 @@
  * `--token` or VIGIL_API_TOKEN when the API requires a bearer token).
  */
 import type { Command } from '../command';
+import { Flags, UsageError, apiCommand, callApi, one, table as padTable } from '../api-client';
 import { parseDuration } from '../../util/duration';
 import { parseMatchers, toApiMatcher } from '../../alerting/matchers';
 
-const DEFAULT_API = 'http://127.0.0.1:8686';
 const COMMON_FLAGS = '[--api URL] [--token TOKEN] [--json]';
-
-interface Flags { values: Record<string, string[]>; bools: Set<string>; rest: string[] }
-
 const BOOLEANS = new Set(['json', 'help', 'expired']);
 
-function parse(args: string[]): Flags {
-  const f: Flags = { values: {}, bools: new Set(), rest: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--')) { f.rest.push(a); continue; }
-    const body = a.slice(2);
-    const eq = body.indexOf('=');
-    const key = eq >= 0 ? body.slice(0, eq) : body;
-    if (BOOLEANS.has(key) && eq < 0) { f.bools.add(key); continue; }
-    const value = eq >= 0 ? body.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new UsageError(`--${key} needs a value`);
-    (f.values[key] ??= []).push(value);
-  }
-  return f;
-}
-
-class UsageError extends Error {}
-
-const one = (f: Flags, k: string): string | undefined => f.values[k]?.at(-1);
-
-async function call(f: Flags, method: string, path: string, body?: unknown): Promise<unknown> {
-  const base = (one(f, 'api') ?? process.env.VIGIL_API ?? DEFAULT_API).replace(/\/+$/, '');
-  const token = one(f, 'token') ?? process.env.VIGIL_API_TOKEN;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (token) headers.authorization = `Bearer ${token}`;
-  let res: Response;
-  try {
-    res = await fetch(base + path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-  } catch (e) {
-    throw new Error(`cannot reach the Vigil API at ${base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
-  }
-  const text = await res.text();
-  let json: unknown;
-  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-  if (!res.ok) {
-    const msg = (json as { error?: string } | undefined)?.error ?? text.slice(0, 200);
-    throw new Error(`${method} ${path}: HTTP ${res.status}: ${msg}`);
-  }
-  return json;
-}
-
-function table(rows: string[][]): string {
-  if (!rows.length) return '';
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
-}
+const call = callApi;
 
 function labelsText(l: Record<string, string>, skip: string[] = []): string {
   return Object.entries(l).filter(([k]) => !skip.includes(k)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ');
 }
 
-/** Runs a command body with uniform error handling: 2 for usage errors, 1 for API errors. */
-function command(name: string, summary: string, usage: string, body: (f: Flags) => Promise<number>): Command {
-  return {
-    name, summary, usage,
-    async run(args) {
-      let f: Flags;
-      try {
-        f = parse(args);
-      } catch (e) {
-        process.stderr.write(`${(e as Error).message}\nusage: ${usage}\n`);
-        return 2;
-      }
-      if (f.bools.has('help')) { process.stdout.write(`usage: ${usage}\n${summary}\n`); return 0; }
-      try {
-        return await body(f);
-      } catch (e) {
-        if (e instanceof UsageError) { process.stderr.write(`${e.message}\nusage: ${usage}\n`); return 2; }
-        process.stderr.write(`error: ${(e as Error).message}\n`);
-        return 1;
-      }
-    },
-  };
-}
+const command = (name: string, summary: string, usage: string, body: (f: Flags) => Promise<number>): Command => apiCommand(name, summary, usage, BOOLEANS, body);
 
 interface AlertRow {
   fingerprint: string; alertname: string; state: string; since: string; labels: Record<string, string>;
@@ -101,14 +30,14 @@ export const alertsListCommand = command('alerts list', 'List alerts with their 
     const q = new URLSearchParams();
     const state = one(f, 'state');
     if (state) q.set('state', state);
-    for (const m of f.values.filter ?? []) q.append('filter', m);
+    for (const m of f.values.get('filter') ?? []) q.append('filter', m);
     const list = (await call(f, 'GET', `/api/alerts${q.size ? `?${q}` : ''}`)) as AlertRow[];
     if (f.bools.has('json')) { process.stdout.write(JSON.stringify(list, null, 2) + '\n'); return 0; }
     const rows = [['FINGERPRINT', 'STATE', 'SINCE', 'ALERTNAME', 'STATUS', 'ACK', 'LABELS']];
     for (const a of list) {
       rows.push([a.fingerprint, a.state, a.since, a.alertname, a.status.state, a.acknowledged ? a.acknowledged.by : '-', labelsText(a.labels, ['alertname'])]);
     }
-    process.stdout.write(table(rows));
+    process.stdout.write(padTable(rows));
     return 0;
   });
 
@@ -141,7 +70,7 @@ export const silencesListCommand = command('silences list', 'List active and pen
     if (f.bools.has('json')) { process.stdout.write(JSON.stringify(list, null, 2) + '\n'); return 0; }
     const rows = [['ID', 'STATE', 'ENDS', 'CREATED BY', 'MATCHERS', 'COMMENT']];
     for (const s of list) rows.push([s.id, s.status.state, s.endsAt, s.createdBy, s.matchers.map(matcherText).join(' '), s.comment]);
-    process.stdout.write(table(rows));
+    process.stdout.write(padTable(rows));
     return 0;
   });
 

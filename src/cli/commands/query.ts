@@ -6,33 +6,11 @@
  * `--attr k=v` → `attr.k=v`, `--match 'route="/a"'` → `match[]=...`.
  */
 import type { Command } from '../command';
+import { Flags, UsageError, apiCommand, callApi, one, table } from '../api-client';
 
-const DEFAULT_API = 'http://127.0.0.1:8686';
 const COMMON = '[--start T] [--end T] [--api URL] [--token TOKEN] [--json]';
 
-class UsageError extends Error {}
-
-interface Flags { values: Map<string, string[]>; bools: Set<string>; rest: string[] }
-
 const BOOLEANS = new Set(['json', 'help', 'all']);
-
-function parseFlags(args: string[]): Flags {
-  const f: Flags = { values: new Map(), bools: new Set(), rest: [] };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (!a.startsWith('--') || a === '--') { f.rest.push(a); continue; }
-    const body = a.slice(2);
-    const eq = body.indexOf('=');
-    const key = eq >= 0 ? body.slice(0, eq) : body;
-    if (BOOLEANS.has(key) && eq < 0) { f.bools.add(key); continue; }
-    const value = eq >= 0 ? body.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new UsageError(`--${key} needs a value`);
-    f.values.set(key, [...(f.values.get(key) ?? []), value]);
-  }
-  return f;
-}
-
-const one = (f: Flags, k: string): string | undefined => f.values.get(k)?.at(-1);
 
 /** Flags become query parameters; the client-only ones stay here. */
 function toParams(f: Flags, allowed: string[]): URLSearchParams {
@@ -55,59 +33,16 @@ function toParams(f: Flags, allowed: string[]): URLSearchParams {
   return q;
 }
 
-async function call(f: Flags, path: string): Promise<unknown> {
-  const base = (one(f, 'api') ?? process.env.VIGIL_API ?? DEFAULT_API).replace(/\/+$/, '');
-  const token = one(f, 'token') ?? process.env.VIGIL_API_TOKEN;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  let res: Response;
-  try {
-    res = await fetch(base + path, { headers });
-  } catch (e) {
-    throw new Error(`cannot reach the Vigil API at ${base}: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
-  }
-  const text = await res.text();
-  let json: unknown;
-  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
-  if (!res.ok) throw new Error(`HTTP ${res.status}: ${(json as { error?: string } | undefined)?.error ?? text.slice(0, 200)}`);
-  return json;
-}
+const call = (f: Flags, path: string): Promise<unknown> => callApi(f, 'GET', path);
 
-export function table(rows: string[][]): string {
-  if (rows.length <= 1) return '(no results)\n';
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n') + '\n';
-}
+export { table };
 
 const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const kv = (o: Record<string, unknown>, max = 100): string => clip(Object.entries(o).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' '), max);
 const fmtMs = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)}s` : `${+ms.toFixed(3)}ms`);
 const fmtNum = (v: number | null): string => (v === null ? 'NaN' : Math.abs(v) >= 1e6 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(4) : String(+v.toFixed(6)));
 
-function command(name: string, summary: string, usage: string, body: (f: Flags) => Promise<string | unknown>): Command {
-  return {
-    name, summary, usage,
-    async run(args) {
-      let f: Flags;
-      try {
-        f = parseFlags(args);
-      } catch (e) {
-        process.stderr.write(`${(e as Error).message}\nusage: ${usage}\n`);
-        return 2;
-      }
-      if (f.bools.has('help')) { process.stdout.write(`usage: ${usage}\n${summary}\n`); return 0; }
-      try {
-        const out = await body(f);
-        process.stdout.write(typeof out === 'string' ? out : JSON.stringify(out, null, 2) + '\n');
-        return 0;
-      } catch (e) {
-        if (e instanceof UsageError) { process.stderr.write(`${e.message}\nusage: ${usage}\n`); return 2; }
-        process.stderr.write(`error: ${(e as Error).message}\n`);
-        return 1;
-      }
-    },
-  };
-}
+const command = (name: string, summary: string, usage: string, body: (f: Flags) => Promise<string | unknown>): Command => apiCommand(name, summary, usage, BOOLEANS, body);
 
 interface SpanJson {
   trace_id: string; span_id: string; name: string; kind: string; service: string; start_time: string; duration_ms: number;
