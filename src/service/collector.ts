@@ -127,7 +127,8 @@ export class Collector implements Host {
           const consumer = (node.instance as SignalConsumers)[p.signal];
           if (!consumer) throw new Error(`exporter ${e} did not provide a ${p.signal} consumer`);
           const mutates = !!(cfg.exporters.get(e)!.factory as ExporterFactory).mutatesData;
-          targets.push({ consumer: instrumentConsumer(this.telemetry, 'exporter', e, p.signal, consumer), mutates });
+          // Exporters count what they send themselves (exporterhelper).
+          targets.push({ consumer, mutates });
           exporterKeys.push(node.key);
         } else {
           const node = buildConnector(e);

@@ -10,7 +10,7 @@ import type { Telemetry } from '../telemetry';
 const ITEM = { traces: 'spans', metrics: 'metric_points', logs: 'log_records' } as const;
 
 export function instrumentConsumer<S extends Signal>(
-  telemetry: Telemetry, kind: 'receiver' | 'processor' | 'exporter', id: string, signal: S, inner: Consumer<S>, pipeline?: string,
+  telemetry: Telemetry, kind: 'receiver' | 'processor', id: string, signal: S, inner: Consumer<S>, pipeline?: string,
 ): Consumer<S> & { mutates?: boolean } {
   const mutates = (inner as { mutates?: boolean }).mutates;
   if (kind === 'receiver') {
@@ -30,15 +30,12 @@ export function instrumentConsumer<S extends Signal>(
       },
     };
   }
-  if (kind === 'processor') {
-    const incoming = telemetry.counter('vigil_processor_incoming_items_total', 'Items passed to a processor', ['processor', 'pipeline', 'otel_signal']).labels(id, pipeline ?? '', signal);
-    return {
-      mutates,
-      consume(data) {
-        incoming.inc(countItems(signal, data));
-        return inner.consume(data);
-      },
-    };
-  }
-  return inner;
+  const incoming = telemetry.counter('vigil_processor_incoming_items_total', 'Items passed to a processor', ['processor', 'pipeline', 'otel_signal']).labels(id, pipeline ?? '', signal);
+  return {
+    mutates,
+    consume(data) {
+      incoming.inc(countItems(signal, data));
+      return inner.consume(data);
+    },
+  };
 }
