@@ -17,6 +17,8 @@ import { emailExporterFactory } from '../exporters/email';
 import { githubExporterFactory } from '../exporters/github';
 import { alertmanagerExporterFactory } from '../exporters/alertmanager';
 import { sentryExporterFactory } from '../exporters/sentry';
+import { otlpHttpExporterFactory } from '../exporters/otlphttp';
+import { otlpGrpcExporterFactory } from '../exporters/otlp';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { anomalyProcessorFactory } from '../processors/anomaly';
@@ -50,6 +52,8 @@ export const factories: Factory[] = [
   githubExporterFactory,
   alertmanagerExporterFactory,
   sentryExporterFactory,
+  otlpHttpExporterFactory,
+  otlpGrpcExporterFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {
