@@ -1,6 +1,6 @@
 import t from 'tap';
 import { DEFAULT_PARAMS, deserializeSeries, newSeries, scorePoint, serializeSeries, expectedRange } from '../processors/anomaly/algorithm';
-import { brokenPeriod, drift, spike, step, Synthetic } from './fixtures/anomaly/synthetic';
+import { brokenPeriod, drift, gauss, rng, spike, step, Synthetic } from './fixtures/anomaly/synthetic';
 
 const TH = DEFAULT_PARAMS.alarmLevel;
 
@@ -88,6 +88,19 @@ t.test('the seasonal model needs no timestamps and stays quiet on a series witho
   t.ok(alarmsIn(scores, 0, scores.length) <= 2, `alarms on noise with a slow drift: ${alarmsIn(scores, 0, scores.length)}`);
 });
 
+t.test('a spike that recurs every period stops alarming; the same spike out of phase still alarms', async (t) => {
+  // A cycle of 120 points (amplitude 10, noise 0.5) with a +15 spike at the same phase of every
+  // cycle, and one extra spike 60 points after one of them.
+  const g = gauss(rng(7));
+  const offPhase = 3090;
+  const values = Array.from({ length: 3600 }, (_, i) =>
+    50 + 10 * Math.sin((2 * Math.PI * i) / 120) + 0.5 * g() + (i % 120 === 30 || i === offPhase ? 15 : 0));
+  const scores = run({ values, anomalyAt: offPhase });
+  const recurring = (from: number, to: number) => scores.filter((x, i) => i >= from && i < to && i % 120 === 30 && x >= TH).length;
+  t.equal(recurring(600, 3600), 0, 'once the season knows them, the recurring spikes no longer alarm');
+  t.ok(scores[offPhase] >= TH, `an out-of-phase spike alarms: ${scores[offPhase]}`);
+});
+
 t.test('state survives serialisation exactly', async (t) => {
   const s = step();
   const a = newSeries(DEFAULT_PARAMS);
@@ -95,6 +108,11 @@ t.test('state survives serialisation exactly', async (t) => {
   const b = deserializeSeries(JSON.parse(JSON.stringify(serializeSeries(a))), DEFAULT_PARAMS)!;
   t.ok(b);
   for (const v of s.values.slice(500)) t.equal(scorePoint(b, v, DEFAULT_PARAMS), scorePoint(a, v, DEFAULT_PARAMS));
+  // Also at a block boundary, where the block being filled is empty (its extremes are ±Infinity).
+  while (a.blockCount !== 0) scorePoint(a, 130, DEFAULT_PARAMS);
+  const c = deserializeSeries(JSON.parse(JSON.stringify(serializeSeries(a))), DEFAULT_PARAMS)!;
+  t.ok(c);
+  t.same(c.sea.curHi, -Infinity);
   t.equal(deserializeSeries({ n: 'x' }, DEFAULT_PARAMS), undefined);
   // A state whose seasonal history is damaged is refused rather than misread.
   const damaged = JSON.parse(JSON.stringify(serializeSeries(a)));

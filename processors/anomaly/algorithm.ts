@@ -24,7 +24,7 @@
  * (no measurable gain next to the seasonal expectation).
  */
 
-import { DEFAULT_SEASON_PARAMS, SeasonState, deserializeSeason, newSeasonState, observeBlock, seasonStateBytes, serializeSeason } from './seasonal';
+import { DEFAULT_SEASON_PARAMS, SeasonState, deserializeSeason, newSeasonState, notePoint, observeBlock, seasonExcess, seasonStateBytes, serializeSeason } from './seasonal';
 
 export interface AnomalyParams {
   /** Points a series must have seen before it may score above 0. */
@@ -141,12 +141,20 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   // flat then scores as a large surprise, which it is.
   const floor = 1e-9 + 1e-6 * Math.abs(s.mean);
   const step = Math.abs(x - s.prev);
-  const surprise = Math.log1p(Math.max(step / (s.stepDev + floor), Math.abs(x - s.mean) / (s.dev + floor)));
+  const z = Math.max(step / (s.stepDev + floor), Math.abs(x - s.mean) / (s.dev + floor));
+  const surprise = Math.log1p(z);
+  // A value the season predicted (seen at this phase one period ago) is judged by how far it lies
+  // beyond last period's range, not by its distance from the overall level. Only the point's own
+  // judgement is discounted: the surprise history still learns the plain surprise, so a series
+  // whose season explains most points does not become hypersensitive to the rest.
+  const ex = seasonExcess(s.sea, x, DEFAULT_SEASON_PARAMS);
+  const judged = ex === ex ? Math.min(surprise, Math.log1p(ex / (s.stepDev + floor))) : surprise;
   const ash = 1 / Math.min(s.n, p.shortMemory);
   const short = s.sShort + ash * (surprise - s.sShort);
 
   let p3 = 1;
   s.blockSum += x;
+  notePoint(s.sea, x);
   if (++s.blockCount >= (p.blockSize ?? BLOCK_SIZE)) {
     const m = s.blockSum / s.blockCount;
     s.blockSum = 0;
@@ -172,7 +180,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const ready = s.n > p.warmup;
   let score = 0;
   if (ready) {
-    const p1 = normalTail((surprise - s.sMean) / Math.sqrt(s.sVar + 1e-12));
+    const p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
     const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
     const pv = Math.min(1, Math.max(3 * Math.min(p1, p2, p3), 1e-300));
     score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
@@ -226,7 +234,7 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
 const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore',
   'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 5;
+const STATE_VERSION = 6;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {

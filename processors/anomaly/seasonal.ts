@@ -20,12 +20,15 @@ export interface SeasonParams {
   minLag: number;
   /** Memory (blocks) of the per-lag typical difference. */
   lagMemory: number;
+  /** The period is familiar when its typical difference is below this fraction of the lags' mean. */
+  familiarRatio: number;
 }
 
 export const DEFAULT_SEASON_PARAMS: Readonly<SeasonParams> = Object.freeze({
   seasonBlocks: 256,
   minLag: 8,
   lagMemory: 200,
+  familiarRatio: 0.3,
 });
 
 export interface SeasonState {
@@ -34,10 +37,43 @@ export interface SeasonState {
   period: number;
   ring: Float64Array;
   lagDiff: Float32Array;
+  /** Highest and lowest point of each kept block, and of the block being filled. */
+  ringHi: Float32Array;
+  ringLo: Float32Array;
+  curHi: number;
+  curLo: number;
+  /** Whether the period stands out: its typical difference is well below the lags' average. */
+  familiar: boolean;
 }
 
 export function newSeasonState(q: SeasonParams): SeasonState {
-  return { blocks: 0, period: -1, ring: new Float64Array(q.seasonBlocks), lagDiff: new Float32Array(q.seasonBlocks) };
+  return {
+    blocks: 0, period: -1, ring: new Float64Array(q.seasonBlocks), lagDiff: new Float32Array(q.seasonBlocks),
+    ringHi: new Float32Array(q.seasonBlocks), ringLo: new Float32Array(q.seasonBlocks), curHi: -Infinity, curLo: Infinity, familiar: false,
+  };
+}
+
+/** Records one point of the block being filled (its extremes are kept with the block). */
+export function notePoint(st: SeasonState, x: number): void {
+  if (x > st.curHi) st.curHi = x;
+  if (x < st.curLo) st.curLo = x;
+}
+
+/**
+ * How far x lies outside what the series did at this phase one period ago (the extremes of the
+ * block one period back; widening that to its neighbours, for jitter, let too much pass on NAB);
+ * 0 inside, NaN when the series has no familiar season. A spike that comes back every period was
+ * predicted by the season, so its distance from the usual level is no news.
+ */
+export function seasonExcess(st: SeasonState, x: number, q: SeasonParams): number {
+  const P = st.period;
+  if (!st.familiar || P < 1 || P >= q.seasonBlocks) return NaN;
+  const N = q.seasonBlocks;
+  const c = st.blocks - P;
+  if (c < 1) return NaN;
+  const i = c % N;
+  const hi = st.ringHi[i], lo = st.ringLo[i];
+  return x > hi ? x - hi : x < lo ? lo - x : 0;
 }
 
 /**
@@ -51,23 +87,32 @@ export function observeBlock(st: SeasonState, m: number, floor: number, q: Seaso
   const D = st.lagDiff;
   const R = st.ring;
   const avail = Math.min(b, N - 1);
-  // One pass: find the period (the lag with the smallest typical difference among those seen often
-  // enough to trust, before this block is learnt) and learn every lag's typical difference.
+  // Find the period: the lag with the smallest typical difference among those seen often enough
+  // to trust, before this block is learnt. (Preferring the shortest lag nearly as good, to avoid
+  // picking a multiple of the period, scored lower on NAB: see README.)
   let best = -1;
   let bestD = Infinity;
+  const trusted = Math.min(avail, b - 2 * q.minLag);
+  let sumD = 0;
+  if (avail >= 2 * q.minLag) {
+    for (let k = q.minLag; k <= trusted; k++) { sumD += D[k]; if (D[k] < bestD) { bestD = D[k]; best = k; } }
+  }
+  // Learn every lag's typical difference.
   const steady = 1 / q.lagMemory;
-  const trusted = b - 2 * q.minLag;
-  const judged = avail >= 2 * q.minLag;
   for (let k = 1, pos = (b - 1 + N) % N; k <= avail; k++, pos = pos === 0 ? N - 1 : pos - 1) {
     const e = Math.abs(m - R[pos]);
     const seen = b - k + 1;
     const a = seen < q.lagMemory ? 1 / seen : steady;
     const d = D[k];
-    if (judged && k >= q.minLag && k <= trusted && d < bestD) { bestD = d; best = k; }
     // Clipped, so that an episode does not teach every lag that it is normal while it lasts.
     D[k] = d + a * ((seen <= 4 ? e : Math.min(e, 3 * d + floor)) - d);
   }
   st.period = best;
+  st.familiar = best > 0 && bestD < q.familiarRatio * (sumD / (trusted - q.minLag + 1));
+  st.ringHi[b % N] = st.curHi;
+  st.ringLo[b % N] = st.curLo;
+  st.curHi = -Infinity;
+  st.curLo = Infinity;
   const r = best > 0 ? Math.abs(m - R[(b - best) % N]) / (bestD + floor) : NaN;
   R[b % N] = m;
   st.blocks = b + 1;
@@ -75,11 +120,16 @@ export function observeBlock(st: SeasonState, m: number, floor: number, q: Seaso
 }
 
 export function seasonStateBytes(q: SeasonParams): number {
-  return q.seasonBlocks * 16 + 2 * 80 + 24;
+  return q.seasonBlocks * (8 + 4 + 4 + 4) + 4 * 80 + 48;
 }
 
 export function serializeSeason(st: SeasonState): Record<string, unknown> {
-  return { blocks: st.blocks, period: st.period, ring: Array.from(st.ring), lagDiff: Array.from(st.lagDiff) };
+  // The extremes of an empty block are ±Infinity, which JSON cannot carry: saved as null.
+  const fin = (x: number) => (Number.isFinite(x) ? x : null);
+  return {
+    blocks: st.blocks, period: st.period, familiar: st.familiar, ring: Array.from(st.ring), lagDiff: Array.from(st.lagDiff),
+    ringHi: Array.from(st.ringHi), ringLo: Array.from(st.ringLo), curHi: fin(st.curHi), curLo: fin(st.curLo),
+  };
 }
 
 const finiteArray = (v: unknown, n: number): v is number[] =>
@@ -91,10 +141,20 @@ export function deserializeSeason(v: unknown, q: SeasonParams): SeasonState | un
   if (typeof o.blocks !== 'number' || !Number.isInteger(o.blocks) || o.blocks < 0) return undefined;
   if (typeof o.period !== 'number' || !Number.isInteger(o.period) || o.period >= q.seasonBlocks || o.period > o.blocks) return undefined;
   if (!finiteArray(o.ring, q.seasonBlocks) || !finiteArray(o.lagDiff, q.seasonBlocks)) return undefined;
+  if (!finiteArray(o.ringHi, q.seasonBlocks) || !finiteArray(o.ringLo, q.seasonBlocks)) return undefined;
+  if (typeof o.familiar !== 'boolean') return undefined;
+  const extreme = (v: unknown, empty: number) => (v === null ? empty : typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const curHi = extreme(o.curHi, -Infinity), curLo = extreme(o.curLo, Infinity);
+  if (curHi === undefined || curLo === undefined) return undefined;
   const st = newSeasonState(q);
   st.blocks = o.blocks;
   st.period = o.period < 1 ? -1 : o.period;
   st.ring.set(o.ring);
   st.lagDiff.set(o.lagDiff);
+  st.ringHi.set(o.ringHi);
+  st.ringLo.set(o.ringLo);
+  st.curHi = curHi;
+  st.curLo = curLo;
+  st.familiar = o.familiar;
   return st;
 }
