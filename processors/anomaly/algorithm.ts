@@ -97,6 +97,8 @@ export interface SeriesState {
   sinceAlarm: number;
   /** The last score. */
   lastScore: number;
+  /** 1 while the unmasked score stays near the alarm level (one report per such run). */
+  held: number;
   /** Sum and count of the current block. */
   blockSum: number;
   blockCount: number;
@@ -113,7 +115,7 @@ export function newSeries(p?: AnomalyParams): SeriesState {
   return {
     sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
     n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
-    sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0,
+    sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0, held: 0,
   };
 }
 
@@ -218,7 +220,13 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     const masked = s.sinceAlarm < p.refractory;
     if (s.sinceAlarm < Number.MAX_SAFE_INTEGER) s.sinceAlarm++;
     if (score >= p.alarmLevel && !masked) s.sinceAlarm = 0;
+    // One report per run: a score that stays within a decade of tail probability below the alarm
+    // level for several points in a row (a slowly building episode, stage two's moving average) is
+    // reported on its first point and again only if it reaches the alarm level, not on every point.
+    const high = score >= p.alarmLevel - 1 / p.scoreDecades;
     if (masked) score = 0;
+    else if (s.held && score < p.alarmLevel) score = 0;
+    s.held = high ? 1 : 0;
   }
   s.lastScore = score;
   return score;
@@ -231,10 +239,10 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
   return [s.mean - half, s.mean + half];
 }
 
-const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore',
+const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore', 'held',
   'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 6;
+const STATE_VERSION = 7;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {
