@@ -101,17 +101,18 @@ t.test('a spike that recurs every period stops alarming; the same spike out of p
   t.ok(scores[offPhase] >= TH, `an out-of-phase spike alarms: ${scores[offPhase]}`);
 });
 
-t.test('a run of near-alarm scores is reported once, not on every point', async (t) => {
+t.test('a run of near-alarm scores is reported once or a few times, not on every point', async (t) => {
   // A gentle ramp (0.02 noise widths per point from 1500): the second stage's average climbs and
   // lingers just below the alarm level for a few hundred points.
   const g = gauss(rng(1));
   const values = Array.from({ length: 4000 }, (_, i) => 100 + g() + 0.02 * Math.max(0, i - 1500));
   const scores = run({ values, anomalyAt: 1500 });
   const near = (x: number) => x >= TH - 1 / DEFAULT_PARAMS.scoreDecades && x < TH;
-  let repeats = 0;
-  for (let i = 1; i < scores.length; i++) if (near(scores[i]) && near(scores[i - 1])) repeats++;
-  t.ok(scores.some(near) || scores.some((x) => x >= TH), 'the widening is noticed');
-  t.equal(repeats, 0, 'no two successive points both report a near-alarm score');
+  // Each score reported again within the run must be half a decade above the ones before it, so a
+  // run can report only a handful of points whatever its length.
+  const reported = scores.filter(near).length;
+  t.ok(scores.some(near) || scores.some((x) => x >= TH), 'the ramp is noticed');
+  t.ok(reported <= 3, `near-alarm reports over the ramp: ${reported}`);
 });
 
 t.test('state survives serialisation exactly', async (t) => {

@@ -97,8 +97,9 @@ export interface SeriesState {
   sinceAlarm: number;
   /** The last score. */
   lastScore: number;
-  /** 1 while the unmasked score stays near the alarm level (one report per such run). */
+  /** Points since the last score near the alarm level, and the highest score of the current run. */
   held: number;
+  runMax: number;
   /** Sum and count of the current block. */
   blockSum: number;
   blockCount: number;
@@ -115,7 +116,7 @@ export function newSeries(p?: AnomalyParams): SeriesState {
   return {
     sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
     n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
-    sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0, held: 0,
+    sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0, held: 1e9, runMax: 0,
   };
 }
 
@@ -220,13 +221,19 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     const masked = s.sinceAlarm < p.refractory;
     if (s.sinceAlarm < Number.MAX_SAFE_INTEGER) s.sinceAlarm++;
     if (score >= p.alarmLevel && !masked) s.sinceAlarm = 0;
-    // One report per run: a score that stays within a decade of tail probability below the alarm
-    // level for several points in a row (a slowly building episode, stage two's moving average) is
-    // reported on its first point and again only if it reaches the alarm level, not on every point.
+    // One report per run. Scores within a decade of tail probability below the alarm level that
+    // follow each other at most a block apart (stage two's moving average climbing slowly, or the
+    // seasonal stage firing at each block's end) form a run; within it a score is reported again
+    // only when it rises by half a decade over the run's highest, so a slowly building episode is
+    // not reported on every point, yet at any threshold the run's first crossing still shows.
     const high = score >= p.alarmLevel - 1 / p.scoreDecades;
+    const inRun = s.held <= (p.blockSize ?? BLOCK_SIZE);
+    if (!inRun) s.runMax = 0;
+    const raw = score;
     if (masked) score = 0;
-    else if (s.held && score < p.alarmLevel) score = 0;
-    s.held = high ? 1 : 0;
+    else if (inRun && score < p.alarmLevel && score <= s.runMax + 0.5 / p.scoreDecades) score = 0;
+    if (high) s.runMax = Math.max(s.runMax, raw);
+    s.held = high ? 1 : Math.min(s.held + 1, 1e9);
   }
   s.lastScore = score;
   return score;
@@ -239,10 +246,10 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
   return [s.mean - half, s.mean + half];
 }
 
-const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore', 'held',
+const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore', 'held', 'runMax',
   'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 7;
+const STATE_VERSION = 8;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {
