@@ -16,8 +16,13 @@
  *    (p3). p = 3·min(p1, p2, p3) (Bonferroni), and the score is −log10(p)/scoreDecades, capped at 1.
  *    Judging every series against itself is what makes a score comparable between a quiet and a
  *    noisy series.
+ *    A season that stands out also discounts stage one: a point is judged by the smaller of its
+ *    plain surprise and how far it lies outside the same block one period ago (seasonExcess), so
+ *    a spike that returns every period is no news; the history still learns the plain surprise.
  * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
  *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it.
+ *    Below the alarm level, a run of near-alarm scores is reported once (and again only on a rise
+ *    of half a decade), not on every point.
  *
  * Tried and dropped (see README): a CAD-style context-novelty memory, empirical (histogram) tails,
  * non-maximum suppression instead of the rest period, and an ARTime-like shape-prototype memory
@@ -275,5 +280,5 @@ export function deserializeSeries(v: unknown, p?: AnomalyParams): SeriesState | 
   return s;
 }
 
-/** Approximate bytes held by one series state: 13 numbers plus the object header and shape. */
+/** Approximate bytes held by one series state: its numbers, the object header and the seasonal history. */
 export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS);
