@@ -24,6 +24,7 @@ import { Telemetry } from '../src/telemetry';
 import { RetryableError } from '../src/errors';
 import { SqliteConfig, sqliteExporterFactory } from '../exporters/sqlite';
 import { tracesToRows } from '../exporters/sqlite/rows';
+import { traceKey } from '../exporters/sqlite/schema';
 
 function makeBatch(n: number, seq: number, t0: bigint): Traces {
   const spans: Span[] = [];
@@ -85,8 +86,9 @@ async function main(): Promise<void> {
   const secs = Number(done - started) / 1e9;
   const db = new Database(path, { readonly: true });
   const stored = db.prepare('SELECT count(*) FROM spans').pluck().get() as number;
-  // trace by id: all spans of a trace (8 per trace here), through the trace_id index
-  const byTrace = db.prepare('SELECT * FROM spans WHERE trace_id = ?');
+  // trace by id: all spans of a trace (8 per trace here), through the trace_key index
+  const byTraceStmt = db.prepare('SELECT * FROM spans WHERE trace_key = ? AND trace_id = ?');
+  const byTrace = { all: (id: string): unknown[] => byTraceStmt.all(traceKey(id), id) };
   const ids = db.prepare('SELECT trace_id FROM spans WHERE rowid % 997 = 0 LIMIT 200').pluck().all() as string[];
   const lt0 = process.hrtime.bigint();
   let found = 0;

@@ -7,7 +7,8 @@ import { silentLogger } from '../src/logger';
 import { Double, KvList, Logs, Metrics, Traces } from '../src/model';
 import { Telemetry } from '../src/telemetry';
 import { SqliteConfig, sqliteExporterFactory } from '../exporters/sqlite';
-import { decodeBody, openStore, parseAttributes, spansOfTrace } from '../exporters/sqlite/store';
+import Database from 'better-sqlite3';
+import { decodeBody, openStore, parseAttributes, spansOfTrace, traceKey } from '../exporters/sqlite/store';
 
 const host: Host = { getExtension: () => undefined, reportStatus: () => undefined, componentStatuses: () => [] };
 const dir = mkdtempSync(join(tmpdir(), 'vigil-sqlite-'));
@@ -245,3 +246,47 @@ t.test('an unusable path fails at start, not at the first write', async (t) => {
   await ex.shutdown!();
 });
 
+
+t.test('trace lookups: ids sharing the indexed key stay apart; a version 1 file is migrated', async (t) => {
+  // Same last 13 hex digits (the trace_key), different trace ids.
+  const a = '00000000000000000001234567890abc';
+  const b = 'ffffffffffffffffff01234567890abc';
+  t.equal(traceKey(a), traceKey(b));
+  const span = (traceId: string, spanId: string) => ({
+    traceId, spanId, traceState: '', parentSpanId: '', flags: 0, name: 'op', kind: 1, startTimeUnixNano: T0, endTimeUnixNano: T0 + 1n,
+    attributes: {}, droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0, message: '' },
+  });
+  const two: Traces = { resourceSpans: [{ resource, schemaUrl: '', scopeSpans: [{ scope, schemaUrl: '', spans: [span(a, '0000000000000001'), span(b, '0000000000000002')] }] }] };
+
+  // A file as version 1 wrote it: trace_id indexed as text, no trace_key column.
+  const path = join(dir, 'v1.db');
+  const v1 = new Database(path);
+  v1.exec(`CREATE TABLE vigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    INSERT INTO vigil_meta VALUES ('schema_version', '1');
+    CREATE TABLE resources (resource_id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, service_name TEXT NOT NULL, attributes TEXT NOT NULL, dropped_attributes_count INTEGER NOT NULL, schema_url TEXT NOT NULL);
+    CREATE TABLE scopes (scope_id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, name TEXT NOT NULL, version TEXT NOT NULL, attributes TEXT NOT NULL, dropped_attributes_count INTEGER NOT NULL, schema_url TEXT NOT NULL);
+    CREATE TABLE spans (trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT NOT NULL, trace_state TEXT NOT NULL, flags INTEGER NOT NULL, name TEXT NOT NULL, kind INTEGER NOT NULL,
+      start_time_unix_nano INTEGER NOT NULL, end_time_unix_nano INTEGER NOT NULL, duration_nano INTEGER GENERATED ALWAYS AS (end_time_unix_nano - start_time_unix_nano) VIRTUAL,
+      status_code INTEGER NOT NULL, status_message TEXT NOT NULL, service_name TEXT NOT NULL, resource_id INTEGER NOT NULL, scope_id INTEGER NOT NULL, attributes TEXT NOT NULL,
+      dropped_attributes_count INTEGER NOT NULL, events TEXT, dropped_events_count INTEGER NOT NULL, links TEXT, dropped_links_count INTEGER NOT NULL);
+    CREATE INDEX spans_trace_id ON spans (trace_id);
+    INSERT INTO resources VALUES (1, 'h', 'old-svc', '{}', 0, '');
+    INSERT INTO scopes VALUES (1, 'h', 's', '', '{}', 0, '');
+    INSERT INTO spans VALUES ('${b}', '00000000000000aa', '', '', 0, 'old', 1, 1, 2, 0, '', 'old-svc', 1, 1, '{}', 0, NULL, 0, NULL, 0);`);
+  v1.close();
+
+  // No retention: the old row's times are in 1970.
+  const ex = make(config(path, { retention: { max_age: 0, max_size_mib: 0, check_interval: '5m' } }));
+  await ex.start!(host);
+  await ex.traces!.consume(two);
+  await ex.shutdown!();
+  const store = openStore(path);
+  t.teardown(() => store.close());
+  t.equal(store.schemaVersion, 2);
+  t.same(spansOfTrace(store.db, a).map((s) => s.span_id), ['0000000000000001']);
+  t.same(spansOfTrace(store.db, b).map((s) => s.span_id).sort(), ['0000000000000002', '00000000000000aa'], 'the span stored before the migration is found by its key');
+  const indexes = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'spans' ORDER BY name").pluck().all();
+  t.same(indexes, ['spans_service_start', 'spans_start', 'spans_trace_key']);
+  const plan = store.db.prepare('EXPLAIN QUERY PLAN SELECT * FROM spans WHERE trace_key = ? AND trace_id = ?').all(1, a) as Array<{ detail: string }>;
+  t.match(plan.map((p) => p.detail).join(' '), /spans_trace_key/);
+});

@@ -6,7 +6,30 @@
  * bits), trace and span ids lowercase hex TEXT ('' when unset), attributes JSON objects in TEXT
  * (query them with json_extract(attributes, '$."http.route"')).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * `spans.trace_key`: the last 13 hex digits of the trace id as an integer (52 bits, a safe JS
+ * number). Trace lookups go through an index on it (`WHERE trace_key = ? AND trace_id = ?`)
+ * rather than on the 32-character text: an 8-byte key makes the index ~2.5× smaller, and since trace
+ * ids are random every commit rewrites most of that index's pages. The right end of the id is used
+ * because W3C Trace Context (level 2) makes its right-most 7 bytes the random part; some
+ * generators put a timestamp on the left. An empty or non-hex id gets 0.
+ */
+export function traceKey(traceId: string): number {
+  return Number.parseInt(traceId.slice(-13), 16) || 0;
+}
+
+/**
+ * Version 1 → 2: spans gained `trace_key` and its index replaced `spans_trace_id`. Runs before
+ * the DDL, in one transaction, with `vigil_trace_key()` registered as traceKey on the connection.
+ */
+export const MIGRATE_1_TO_2 = `
+ALTER TABLE spans ADD COLUMN trace_key INTEGER NOT NULL DEFAULT 0;
+UPDATE spans SET trace_key = vigil_trace_key(trace_id);
+DROP INDEX IF EXISTS spans_trace_id;
+UPDATE vigil_meta SET value = '2' WHERE key = 'schema_version';
+`;
 
 export const TABLES = {
   meta: 'vigil_meta',
@@ -25,8 +48,9 @@ export const TABLES = {
 /** Width of a rollup bucket of metric_number_rollup_1m. */
 export const ROLLUP_BUCKET_NANOS = 60_000_000_000n;
 
-export const DDL = `
-CREATE TABLE IF NOT EXISTS vigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+export const META_DDL = `CREATE TABLE IF NOT EXISTS vigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`;
+
+export const DDL = `${META_DDL}
 
 CREATE TABLE IF NOT EXISTS resources (
   resource_id INTEGER PRIMARY KEY,
@@ -49,6 +73,7 @@ CREATE TABLE IF NOT EXISTS scopes (
 
 CREATE TABLE IF NOT EXISTS spans (
   trace_id TEXT NOT NULL,
+  trace_key INTEGER NOT NULL,
   span_id TEXT NOT NULL,
   parent_span_id TEXT NOT NULL,
   trace_state TEXT NOT NULL,
@@ -70,7 +95,7 @@ CREATE TABLE IF NOT EXISTS spans (
   links TEXT,
   dropped_links_count INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS spans_trace_id ON spans (trace_id);
+CREATE INDEX IF NOT EXISTS spans_trace_key ON spans (trace_key);
 CREATE INDEX IF NOT EXISTS spans_start ON spans (start_time_unix_nano);
 CREATE INDEX IF NOT EXISTS spans_service_start ON spans (service_name, start_time_unix_nano);
 

@@ -5,9 +5,9 @@
  */
 import Database from 'better-sqlite3';
 import { AnyValue, KvList, Attributes } from '../../src/model';
-import { ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES } from './schema';
+import { ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES, traceKey } from './schema';
 
-export { ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES };
+export { ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES, traceKey };
 
 export interface StoreReader {
   db: Database.Database;
@@ -57,9 +57,10 @@ export function decodeBody(type: string, body: string | null): AnyValue {
   }
 }
 
-/** Convenience for the trace-by-id lookup the spans_trace_id index exists for. */
+/** The spans of a trace, through the spans_trace_key index (the key narrows, the text decides). */
 export function spansOfTrace(db: Database.Database, traceId: string): Record<string, unknown>[] {
+  const id = traceId.toLowerCase();
   return db.prepare(`SELECT s.*, r.attributes AS resource_attributes, sc.name AS scope_name, sc.version AS scope_version
     FROM spans s JOIN resources r ON r.resource_id = s.resource_id JOIN scopes sc ON sc.scope_id = s.scope_id
-    WHERE s.trace_id = ? ORDER BY s.start_time_unix_nano`).all(traceId.toLowerCase()) as Record<string, unknown>[];
+    WHERE s.trace_key = ? AND s.trace_id = ? ORDER BY s.start_time_unix_nano`).all(traceKey(id), id) as Record<string, unknown>[];
 }

@@ -17,7 +17,7 @@ import {
   EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS,
 } from './columns';
 import type { RowBatch } from './rows';
-import { DDL, ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES } from './schema';
+import { DDL, META_DDL, MIGRATE_1_TO_2, ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES, traceKey } from './schema';
 
 export interface WorkerOptions {
   path: string;
@@ -34,6 +34,8 @@ const port = parentPort!;
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 /** Caches map full identity keys to ids; bounded, and simply cleared when full. */
 const CACHE_MAX = 50_000;
+const PAGE_SIZE = 32768;
+const WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 class StoreWriter {
   private readonly db: Database.Database;
@@ -50,23 +52,35 @@ class StoreWriter {
   constructor(private readonly o: WorkerOptions) {
     if (o.path !== ':memory:') mkdirSync(dirname(o.path), { recursive: true });
     const db = (this.db = new Database(o.path));
+    // Only takes effect for a new file. Measured on span rows with their three indexes: 32 KiB
+    // pages cost ~25% less CPU per row than 4 KiB ones, and the gap grows with the table (fewer,
+    // shallower B-tree pages to rewrite per commit).
+    db.pragma(`page_size = ${PAGE_SIZE}`);
     // Must precede the first table for a new file: lets retention give space back to the OS.
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     // WAL: commits need no fsync; a crash may lose the last transactions but never corrupts.
     db.pragma('synchronous = NORMAL');
     db.pragma('cache_size = -65536');
-    // Fewer checkpoints: hot index pages are rewritten once per checkpoint, not once per commit.
-    db.pragma('wal_autocheckpoint = 16384');
+    // Checkpoint every ~64 MiB of WAL rather than SQLite's 1,000 pages: hot index pages are then
+    // copied back once per checkpoint, not once per commit. In pages, and files keep their page size.
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`wal_autocheckpoint = ${Math.max(1000, Math.round(WAL_CHECKPOINT_BYTES / pageSize))}`);
     // After a checkpoint the WAL file is cut back to this size instead of keeping its peak size.
     db.pragma('journal_size_limit = 67108864');
     db.pragma('busy_timeout = 5000');
-    db.exec(DDL);
-    const version = db.prepare(`SELECT value FROM ${TABLES.meta} WHERE key = 'schema_version'`).get() as { value: string } | undefined;
-    if (version && Number(version.value) !== SCHEMA_VERSION) {
-      throw new Error(`database schema version ${version.value} is not the supported version ${SCHEMA_VERSION}`);
+    db.exec(META_DDL);
+    let version = db.prepare(`SELECT value FROM ${TABLES.meta} WHERE key = 'schema_version'`).pluck().get() as string | undefined;
+    if (version === '1') {
+      db.function('vigil_trace_key', { deterministic: true }, (id: unknown) => traceKey(String(id)));
+      db.transaction(() => db.exec(MIGRATE_1_TO_2))();
+      version = '2';
     }
-    if (!version) db.prepare(`INSERT INTO ${TABLES.meta} (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
+    if (version !== undefined && Number(version) !== SCHEMA_VERSION) {
+      throw new Error(`database schema version ${version} is not the supported version ${SCHEMA_VERSION}`);
+    }
+    db.exec(DDL);
+    if (version === undefined) db.prepare(`INSERT INTO ${TABLES.meta} (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
 
     this.st = {
       resource: db.prepare(`INSERT INTO resources (hash, service_name, attributes, dropped_attributes_count, schema_url) VALUES (?, ?, ?, ?, ?)
@@ -75,9 +89,14 @@ class StoreWriter {
         ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING scope_id`).pluck(),
       series: db.prepare(`INSERT INTO metric_series (hash, metric_name, metric_type, description, unit, aggregation_temporality, is_monotonic, attributes, metadata, service_name, resource_id, scope_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hash) DO UPDATE SET hash = excluded.hash RETURNING series_id`).pluck(),
-      span: db.prepare(`INSERT INTO spans (trace_id, span_id, parent_span_id, trace_state, flags, name, kind, start_time_unix_nano, end_time_unix_nano,
+      span: db.prepare(`INSERT INTO spans (trace_id, trace_key, span_id, parent_span_id, trace_state, flags, name, kind, start_time_unix_nano, end_time_unix_nano,
         status_code, status_message, attributes, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count, service_name, resource_id, scope_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      // Most spans have no trace state, status message, events, links or dropped counts: those
+      // are constants here, so a third fewer values are bound per row.
+      plainSpan: db.prepare(`INSERT INTO spans (trace_id, trace_key, span_id, parent_span_id, flags, name, kind, start_time_unix_nano, end_time_unix_nano,
+        status_code, attributes, service_name, resource_id, scope_id, trace_state, status_message, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0, NULL, 0, NULL, 0)`),
       log: db.prepare(`INSERT INTO logs (ts_unix_nano, time_unix_nano, observed_time_unix_nano, severity_number, severity_text, body_type, body,
         attributes, dropped_attributes_count, flags, trace_id, span_id, event_name, service_name, resource_id, scope_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -189,14 +208,39 @@ class StoreWriter {
   }
 
   private insertSpans(rows: unknown[], res: number[], svc: string[], scopes: number[]): void {
-    const p = new Array<unknown>(20);
+    const full = new Array<unknown>(21);
+    const plain = new Array<unknown>(14);
+    const { span, plainSpan } = this.st;
+    // Row layout: columns.ts SPAN_COLS.
     for (let i = 0; i < rows.length; i += SPAN_COLS) {
-      for (let c = 2; c < SPAN_COLS; c++) p[c - 2] = rows[i + c];
       const ri = rows[i] as number;
-      p[17] = svc[ri];
-      p[18] = res[ri];
-      p[19] = scopes[rows[i + 1] as number];
-      this.st.span.run(p);
+      const traceId = rows[i + 2] as string;
+      if (rows[i + 5] === '' && rows[i + 12] === '' && rows[i + 14] === 0 && rows[i + 15] === null
+        && rows[i + 16] === 0 && rows[i + 17] === null && rows[i + 18] === 0) {
+        plain[0] = traceId;
+        plain[1] = traceKey(traceId);
+        plain[2] = rows[i + 3];
+        plain[3] = rows[i + 4];
+        plain[4] = rows[i + 6];
+        plain[5] = rows[i + 7];
+        plain[6] = rows[i + 8];
+        plain[7] = rows[i + 9];
+        plain[8] = rows[i + 10];
+        plain[9] = rows[i + 11];
+        plain[10] = rows[i + 13];
+        plain[11] = svc[ri];
+        plain[12] = res[ri];
+        plain[13] = scopes[rows[i + 1] as number];
+        plainSpan.run(plain);
+      } else {
+        full[0] = traceId;
+        full[1] = traceKey(traceId);
+        for (let c = 3; c < SPAN_COLS; c++) full[c - 1] = rows[i + c];
+        full[18] = svc[ri];
+        full[19] = res[ri];
+        full[20] = scopes[rows[i + 1] as number];
+        span.run(full);
+      }
     }
   }
 

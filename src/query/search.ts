@@ -8,7 +8,7 @@
  * reading the whole store. Cursors are keyset positions (time, rowid), stable while data arrives.
  */
 import type Database from 'better-sqlite3';
-import { decodeBody, parseAttributes } from '../../exporters/sqlite/store';
+import { decodeBody, parseAttributes, traceKey } from '../../exporters/sqlite/store';
 import { anyValueToJs } from '../model';
 import { attrFilters, badRequest, decodeCursor, durationNanos, encodeCursor, HEX32, intParam, rfc3339, timeRange } from './params';
 
@@ -117,7 +117,10 @@ export function searchSpans(db: Database.Database, q: URLSearchParams, nowNs: bi
   if (q.get('min_duration')) add(f, 't.end_time_unix_nano - t.start_time_unix_nano >= ?', durationNanos(q.get('min_duration')!, 'min_duration'));
   if (q.get('max_duration')) add(f, 't.end_time_unix_nano - t.start_time_unix_nano <= ?', durationNanos(q.get('max_duration')!, 'max_duration'));
   const traceId = q.get('trace_id');
-  if (traceId) add(f, 't.trace_id = ?', checkTraceId(traceId));
+  if (traceId) {
+    const id = checkTraceId(traceId);
+    add(f, 't.trace_key = ? AND t.trace_id = ?', traceKey(id), id);
+  }
   addAttrFilters(f, q, 't.attributes');
   const page = boundedSearch(db, 'spans', 'start_time_unix_nano', index, f, SPAN_SELECT, SPAN_JOINS, limit, scan);
   return { items: page.rows.map(spanOut), next_cursor: page.next_cursor, ...(page.scan_limited ? { scan_limited: true } : {}) };

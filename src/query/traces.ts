@@ -1,6 +1,7 @@
 /** A trace by id, as a tree of spans (children nested under their parent, ordered by start time). */
 import type Database from 'better-sqlite3';
 import { ApiError } from '../api';
+import { traceKey } from '../../exporters/sqlite/store';
 import { checkTraceId, spanOut, SpanOut } from './search';
 
 /** Spans returned per trace; a bigger trace is cut, and says so. */
@@ -26,7 +27,7 @@ export function getTrace(db: Database.Database, rawId: string): TraceOut {
   const traceId = checkTraceId(rawId);
   const rows = db.prepare(`SELECT t.*, r.attributes AS resource_attributes, sc.name AS scope_name, sc.version AS scope_version
     FROM spans t JOIN resources r ON r.resource_id = t.resource_id JOIN scopes sc ON sc.scope_id = t.scope_id
-    WHERE t.trace_id = ? ORDER BY t.start_time_unix_nano LIMIT ${MAX_TRACE_SPANS + 1}`).all(traceId) as Record<string, unknown>[];
+    WHERE t.trace_key = ? AND t.trace_id = ? ORDER BY t.start_time_unix_nano LIMIT ${MAX_TRACE_SPANS + 1}`).all(traceKey(traceId), traceId) as Record<string, unknown>[];
   if (rows.length === 0) throw new ApiError(404, `trace ${traceId} not found`);
   const truncated = rows.length > MAX_TRACE_SPANS;
   if (truncated) rows.length = MAX_TRACE_SPANS;
