@@ -39,15 +39,19 @@ const WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
 
 class StoreWriter {
   private readonly db: Database.Database;
-  private pending: RowBatch[] = [];
-  private pendingRows = 0;
+  /** Rows inserted in the open transaction, by signal; a rollback loses (and reports) them all. */
+  private open = { rows: 0, spans: 0, logs: 0, points: 0 };
+  /** An insert failed: the rest of the transaction is skipped and it is rolled back at commit. */
+  private openError?: Error;
   private timer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
   private readonly resourceIds = new Map<string, number>();
   private readonly scopeIds = new Map<string, number>();
   private readonly seriesIds = new Map<string, number>();
   private readonly st;
-  private readonly commitAll: (batches: RowBatch[]) => void;
+  private readonly begin: Database.Statement;
+  private readonly commitSt: Database.Statement;
+  private readonly rollbackSt: Database.Statement;
 
   constructor(private readonly o: WorkerOptions) {
     if (o.path !== ':memory:') mkdirSync(dirname(o.path), { recursive: true });
@@ -114,9 +118,9 @@ class StoreWriter {
           last_value = CASE WHEN excluded.last_time_unix_nano >= last_time_unix_nano THEN excluded.last_value ELSE last_value END,
           last_time_unix_nano = max(last_time_unix_nano, excluded.last_time_unix_nano)`),
     };
-    this.commitAll = db.transaction((batches: RowBatch[]) => {
-      for (const b of batches) this.insert(b);
-    });
+    this.begin = db.prepare('BEGIN');
+    this.commitSt = db.prepare('COMMIT');
+    this.rollbackSt = db.prepare('ROLLBACK');
     if (o.checkIntervalMs > 0 && (o.maxAgeMs > 0 || o.maxSizeBytes > 0)) {
       this.retentionTimer = setInterval(() => this.retention(), o.checkIntervalMs);
       setImmediate(() => this.retention());
@@ -126,9 +130,8 @@ class StoreWriter {
   onMessage(m: Msg): void {
     switch (m.op) {
       case 'write':
-        this.pending.push(m.batch);
-        this.pendingRows += m.batch.rows;
-        if (this.pendingRows >= this.o.batchSize) this.commit();
+        this.write(m.batch);
+        if (this.open.rows >= this.o.batchSize) this.commit();
         else if (!this.timer) this.timer = setTimeout(() => this.commit(), this.o.flushIntervalMs);
         break;
       case 'flush':
@@ -149,32 +152,54 @@ class StoreWriter {
     }
   }
 
+  /**
+   * Rows go into the open transaction as they arrive rather than being kept until the commit: the
+   * posted arrays then die young (cheap to collect) and the writer holds no second copy of them.
+   */
+  private write(b: RowBatch): void {
+    const first = this.open.rows === 0;
+    this.open.rows += b.rows;
+    if (b.spans) this.open.spans += b.rows;
+    else if (b.logs) this.open.logs += b.rows;
+    else this.open.points += b.rows;
+    if (this.openError) return;
+    try {
+      if (first) this.begin.run();
+      this.insert(b);
+    } catch (e) {
+      this.openError = e as Error;
+    }
+  }
+
   private commit(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.pending.length === 0) return;
-    const batches = this.pending;
-    const rows = this.pendingRows;
-    this.pending = [];
-    this.pendingRows = 0;
-    try {
-      this.commitAll(batches);
-      port.postMessage({ op: 'committed', rows });
-    } catch (e) {
-      // The transaction rolled back; ids cached during it may not exist.
-      this.resourceIds.clear();
-      this.scopeIds.clear();
-      this.seriesIds.clear();
-      let spans = 0, logs = 0, points = 0;
-      for (const b of batches) {
-        if (b.spans) spans += b.rows;
-        else if (b.logs) logs += b.rows;
-        else points += b.rows;
+    const open = this.open;
+    if (open.rows === 0) return;
+    this.open = { rows: 0, spans: 0, logs: 0, points: 0 };
+    let error = this.openError;
+    this.openError = undefined;
+    if (!error) {
+      try {
+        this.commitSt.run();
+        port.postMessage({ op: 'committed', rows: open.rows });
+        return;
+      } catch (e) {
+        error = e as Error;
       }
-      port.postMessage({ op: 'failed', rows, spans, logs, points, message: (e as Error).message });
     }
+    try {
+      if (this.db.inTransaction) this.rollbackSt.run();
+    } catch {
+      // SQLite may already have rolled back on its own (e.g. disk full)
+    }
+    // Ids cached during the transaction may not exist any more.
+    this.resourceIds.clear();
+    this.scopeIds.clear();
+    this.seriesIds.clear();
+    port.postMessage({ op: 'failed', rows: open.rows, spans: open.spans, logs: open.logs, points: open.points, message: error.message });
   }
 
   private cached(map: Map<string, number>, key: string, make: () => number): number {
@@ -307,6 +332,8 @@ class StoreWriter {
 
   /** Delete by age, then oldest-first until the used size is under the limit. */
   private retention(): void {
+    // Deletions run in transactions of their own.
+    this.commit();
     const t0 = Date.now();
     let deleted = 0;
     try {
