@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alertmanagerExporterFactory } from '../exporters/alertmanager';
 import { PermanentError } from '../src/errors';
-import { FakeServer, build, logsOf, notification, sleep, waitFor } from './fixtures/notify/helpers';
+import { FakeServer, build, logsOf, notification, sleep } from './fixtures/notify/helpers';
 
 const AM = ['prometheus-alertmanager', 'alertmanager'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
 

@@ -65,7 +65,7 @@ export function loadConfigSources(sources: ConfigSource[], env: NodeJS.ProcessEn
       issues.push({ file: src.name, line: pos?.line, col: pos?.col, path: '', message: `YAML syntax: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` });
     }
     if (doc.errors.length) continue;
-    const walker = new Walker(src.name, lineCounter, positions, issues, warnings, env, doc);
+    const walker = new Walker(src.name, lineCounter, positions, warnings, env, doc);
     const value = walker.walk(doc.contents as Node | null, []);
     if (value === undefined || value === null) continue;
     if (typeof value !== 'object' || Array.isArray(value)) {
@@ -111,7 +111,6 @@ class Walker {
     private readonly file: string,
     private readonly lines: LineCounter,
     private readonly positions: Map<string, Position>,
-    private readonly issues: ConfigIssue[],
     private readonly warnings: ConfigIssue[],
     private readonly env: NodeJS.ProcessEnv,
     private readonly doc: Document,

@@ -6,7 +6,7 @@
  * `--attr k=v` → `attr.k=v`, `--match 'route="/a"'` → `match[]=...`.
  */
 import type { Command } from '../command';
-import { Flags, UsageError, apiCommand, callApi, one, table } from '../api-client';
+import { Flags, UsageError, apiCommand, callApi, table } from '../api-client';
 
 const COMMON = '[--start T] [--end T] [--api URL] [--token TOKEN] [--json]';
 
