@@ -13,14 +13,17 @@
  *    texture or denser spikes, which no single point reveals.
  * 3. Seasonal expectation (seasonal.ts): block means compared with the block one detected period
  *    ago, with no timestamps and no declared period; the residual goes through the same two stages
- *    (p3). p = 3·min(p1, p2, p3) (Bonferroni), and the score is −log10(p)/scoreDecades, capped at 1.
+ *    (p3). A quiet stage judges the recent typical step against the usual step (lower tail only,
+ *    p4): a series that stops moving, as a stuck sensor does. p = 4·min(p1, p2, p3, p4)
+ *    (Bonferroni), and the score is −log10(p)/scoreDecades, capped at 1.
  *    Judging every series against itself is what makes a score comparable between a quiet and a
  *    noisy series.
  *    A season that stands out also discounts stage one: a point is judged by the smaller of its
  *    plain surprise and how far it lies outside the same block one period ago (seasonExcess), so
  *    a spike that returns every period is no news; the history still learns the plain surprise.
  * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
- *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it.
+ *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it;
+ *    it ends early once the scores have been quiet for 2·shortMemory points (the incident is over).
  *    Below the alarm level, a run of near-alarm scores is reported once (and again only on a rise
  *    of half a decade), not on every point.
  *
@@ -81,6 +84,24 @@ const SEASON_SHORT = 4;
 const SEASON_FLOOR = 0.1;
 /** Memory (blocks) of the seasonal surprise's distribution. */
 const SEASON_SURPRISE_MEMORY = 500;
+/**
+ * Points whose surprises are not learnt by the likelihood stages: the scale models start from
+ * nothing (a deviation of 0 after one point), so the first few surprises are huge artefacts, and with
+ * equal weights over the first `surpriseMemory` points they inflated the surprise variance for
+ * thousands of points (NAB: speed_7578's first dip scored 0.39 instead of 1). 5–15 score alike.
+ */
+const SETTLE = 10;
+/**
+ * The quiet stage's floor, as a fraction of the usual step: a series whose steps fall to nothing
+ * (a stuck sensor, a frozen gauge) is judged by log((recent step + floor) / usual step).
+ */
+const QUIET_FLOOR = 0.05;
+/**
+ * A rest period ends early once scores have stayed below QUIET_LEVEL for `2 × shortMemory` points
+ * in a row (two full memories of stage two's average): the incident is over, and a new one right
+ * after it must not be masked. 0.15 is a tail probability of about 1 in 6, nothing unusual.
+ */
+const QUIET_LEVEL = 0.15;
 
 export interface SeriesState {
   /** Points seen. */
@@ -98,8 +119,9 @@ export interface SeriesState {
   aVar: number;
   /** Signed count of successive points clipped on the same side (level-shift detection). */
   outRun: number;
-  /** Points since the last alarm. */
+  /** Points since the last alarm, and successive quiet points since it (an early end of the rest period). */
   sinceAlarm: number;
+  quiet: number;
   /** The last score. */
   lastScore: number;
   /** Points since the last score near the alarm level, and the highest score of the current run. */
@@ -115,13 +137,17 @@ export interface SeriesState {
   eShort: number;
   ebMean: number;
   ebVar: number;
+  /** Short moving average of the absolute step, and the weighted mean/variance of its log ratio to the usual step (quiet stage). */
+  vShort: number;
+  vMean: number;
+  vVar: number;
 }
 
 export function newSeries(p?: AnomalyParams): SeriesState {
   return {
     sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
     n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
-    sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0, held: 1e9, runMax: 0,
+    sinceAlarm: Number.MAX_SAFE_INTEGER, quiet: 0, lastScore: 0, held: 1e9, runMax: 0, vShort: 0, vMean: 0, vVar: 1,
   };
 }
 
@@ -186,23 +212,34 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     }
   }
   const ready = s.n > p.warmup;
+  // Quiet stage: the recent typical step (unclipped, so a series that just jumped is not quiet) in
+  // units of the usual step, on a log scale; only its lower tail counts: a series that stops moving.
+  s.vShort += ash * (step - s.vShort);
+  const usual = s.stepDev + floor;
+  const v = Math.log((s.vShort + QUIET_FLOOR * usual) / usual);
   let score = 0;
   if (ready) {
     const p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
     const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
-    const pv = Math.min(1, Math.max(3 * Math.min(p1, p2, p3), 1e-300));
+    const p4 = normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12));
+    const pv = Math.min(1, Math.max(4 * Math.min(p1, p2, p3, p4), 1e-300));
     score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
   }
 
-  // Learn after scoring, so that a point never explains itself away.
-  const as = 1 / Math.min(s.n, p.surpriseMemory);
-  const d = surprise - s.sMean;
-  s.sMean += as * d;
-  s.sVar = (1 - as) * (s.sVar + as * d * d);
+  // Learn after scoring, so that a point never explains itself away; not while the scales settle.
   s.sShort = short;
-  const d2 = short - s.aMean;
-  s.aMean += as * d2;
-  s.aVar = (1 - as) * (s.aVar + as * d2 * d2);
+  if (s.n > SETTLE) {
+    const as = 1 / Math.min(s.n - SETTLE, p.surpriseMemory);
+    const d = surprise - s.sMean;
+    s.sMean += as * d;
+    s.sVar = (1 - as) * (s.sVar + as * d * d);
+    const d2 = short - s.aMean;
+    s.aMean += as * d2;
+    s.aVar = (1 - as) * (s.aVar + as * d2 * d2);
+    const d4 = v - s.vMean;
+    s.vMean += as * d4;
+    s.vVar = (1 - as) * (s.vVar + as * d4 * d4);
+  }
   const al = 1 / Math.min(s.n, p.levelMemory);
   const lim = CLIP * (s.dev + floor);
   const xc = ready ? Math.min(s.mean + lim, Math.max(s.mean - lim, x)) : x;
@@ -223,9 +260,21 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   s.prev = x;
 
   if (p.refractory > 0) {
-    const masked = s.sinceAlarm < p.refractory;
+    let masked = s.sinceAlarm < p.refractory;
+    // The rest period ends early when the incident is over: scores below QUIET_LEVEL for two of
+    // stage two's memories in a row. A new incident right after the first is then reported.
+    if (masked) {
+      s.quiet = score < QUIET_LEVEL ? s.quiet + 1 : 0;
+      if (s.quiet >= 2 * p.shortMemory) {
+        masked = false;
+        s.sinceAlarm = Number.MAX_SAFE_INTEGER;
+      }
+    }
     if (s.sinceAlarm < Number.MAX_SAFE_INTEGER) s.sinceAlarm++;
-    if (score >= p.alarmLevel && !masked) s.sinceAlarm = 0;
+    if (score >= p.alarmLevel && !masked) {
+      s.sinceAlarm = 0;
+      s.quiet = 0;
+    }
     // One report per run. Scores within a decade of tail probability below the alarm level that
     // follow each other at most a block apart (stage two's moving average climbing slowly, or the
     // seasonal stage firing at each block's end) form a run; within it a score is reported again
@@ -251,10 +300,10 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
   return [s.mean - half, s.mean + half];
 }
 
-const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore', 'held', 'runMax',
-  'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar'] as const;
+const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'quiet', 'lastScore', 'held', 'runMax',
+  'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar', 'vShort', 'vMean', 'vVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 8;
+const STATE_VERSION = 9;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {
