@@ -32,6 +32,7 @@
  * (no measurable gain next to the seasonal expectation).
  */
 
+import { SEQ_BYTES, SeqState, deserializeSeq, newSeqState, observeSymbol, serializeSeq, symbolOf } from './sequence';
 import { DEFAULT_SEASON_PARAMS, SeasonState, deserializeSeason, newSeasonState, notePoint, observeBlock, seasonExcess, seasonStateBytes, serializeSeason } from './seasonal';
 
 export interface AnomalyParams {
@@ -82,6 +83,8 @@ const SEASON_SHORT = 4;
  * differences in a near-perfect cycle read as huge ratios). NAB: 0.05–0.2 all score alike.
  */
 const SEASON_FLOOR = 0.1;
+/** Points after which the sequence member starts learning (its symbols are read against the level model). */
+const SEQ_START = 20;
 /** Memory (blocks) of the seasonal surprise's distribution. */
 const SEASON_SURPRISE_MEMORY = 500;
 /**
@@ -141,11 +144,13 @@ export interface SeriesState {
   vShort: number;
   vMean: number;
   vVar: number;
+  /** Which symbols (quantised values) follow which: the sequence member (sequence.ts). */
+  seq: SeqState;
 }
 
 export function newSeries(p?: AnomalyParams): SeriesState {
   return {
-    sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
+    seq: newSeqState(), sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
     n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
     sinceAlarm: Number.MAX_SAFE_INTEGER, quiet: 0, lastScore: 0, held: 1e9, runMax: 0, vShort: 0, vMean: 0, vVar: 1,
   };
@@ -186,6 +191,10 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const ash = 1 / Math.min(s.n, p.shortMemory);
   const short = s.sShort + ash * (surprise - s.sShort);
 
+  // How often this value's symbol has followed the last few symbols (before learning it). Symbols
+  // are read against the level model, so the learner starts once that has settled a little.
+  const predicted = s.n > SEQ_START ? observeSymbol(s.seq, symbolOf((x - s.mean) / (1.2533 * s.dev + floor))) : NaN;
+
   let p3 = 1;
   s.blockSum += x;
   notePoint(s.sea, x);
@@ -219,7 +228,13 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const v = Math.log((s.vShort + QUIET_FLOOR * usual) / usual);
   let score = 0;
   if (ready) {
-    const p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
+    // A point is no rarer than the transition that led to it: when the sequence member has seen
+    // this context followed by this symbol in a fraction P of cases, stage one's tail is floored
+    // at P. A spike that always follows the same run-up, or a burst that always decays the same
+    // way, is then no news however far from the level it lies; the same value after an unusual
+    // context still is.
+    let p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
+    if (predicted > p1) p1 = predicted;
     const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
     const p4 = normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12));
     const pv = Math.min(1, Math.max(4 * Math.min(p1, p2, p3, p4), 1e-300));
@@ -310,6 +325,7 @@ export function serializeSeries(s: SeriesState): Record<string, unknown> {
   const o: Record<string, unknown> = { v: STATE_VERSION };
   for (const k of FIELDS) o[k] = s[k];
   o.sea = serializeSeason(s.sea);
+  o.seq = serializeSeq(s.seq);
   return o;
 }
 
@@ -326,8 +342,11 @@ export function deserializeSeries(v: unknown, p?: AnomalyParams): SeriesState | 
   const sea = deserializeSeason(o.sea, DEFAULT_SEASON_PARAMS);
   if (!sea) return undefined;
   s.sea = sea;
+  const seq = deserializeSeq(o.seq);
+  if (!seq) return undefined;
+  s.seq = seq;
   return s;
 }
 
 /** Approximate bytes held by one series state: its numbers, the object header and the seasonal history. */
-export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS);
+export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS) + SEQ_BYTES;
