@@ -19,6 +19,9 @@
  *    A season that stands out also discounts stage one: a point is judged by the smaller of its
  *    plain surprise and how far it lies outside the same block one period ago (seasonExcess), so
  *    a spike that returns every period is no news; the history still learns the plain surprise.
+ *    A seasonal surprise that already happened recently, at least about as large and in the same
+ *    direction (habit.ts), is judged by how often such surprises happen, not by its Gaussian tail;
+ *    it still starts a rest period, as the familiar incident it is.
  * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
  *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it.
  *    Below the alarm level, a run of near-alarm scores is reported once (and again only on a rise
@@ -29,6 +32,7 @@
  * (no measurable gain next to the seasonal expectation).
  */
 
+import { HABIT_BYTES, HabitParams, HabitState, deserializeHabit, habitRate, habitRecord, newHabit, serializeHabit } from './habit';
 import { DEFAULT_SEASON_PARAMS, SeasonState, deserializeSeason, newSeasonState, notePoint, observeBlock, seasonExcess, seasonStateBytes, serializeSeason } from './seasonal';
 
 export interface AnomalyParams {
@@ -81,6 +85,16 @@ const SEASON_SHORT = 4;
 const SEASON_FLOOR = 0.1;
 /** Memory (blocks) of the seasonal surprise's distribution. */
 const SEASON_SURPRISE_MEMORY = 500;
+/**
+ * Habituation of the seasonal stage (habit.ts): a block residual whose tail probability is below
+ * HABIT_CANDIDATE (a score of about 0.5) is an event. An event is familiar when an earlier one in
+ * the last `horizon` points had the same sign and a log-residual at least `tolerance` below it
+ * (residual within ×0.6) or larger; its p is then floored at the rate of such events per block.
+ * NAB: tolerance 0.2–0.5 and horizon 3000–10000 points score within 0.3; candidates from 2e-3 up
+ * remember ordinary residuals and discount real anomalies (see README).
+ */
+const HABIT: Readonly<HabitParams> = Object.freeze({ horizon: 5000, tolerance: 0.5, gap: 30 });
+const HABIT_CANDIDATE = 1e-3;
 
 export interface SeriesState {
   /** Points seen. */
@@ -100,6 +114,8 @@ export interface SeriesState {
   outRun: number;
   /** Points since the last alarm. */
   sinceAlarm: number;
+  /** 1 when the current rest period was started by a habituated (unreported) incident. */
+  softRest: number;
   /** The last score. */
   lastScore: number;
   /** Points since the last score near the alarm level, and the highest score of the current run. */
@@ -115,13 +131,15 @@ export interface SeriesState {
   eShort: number;
   ebMean: number;
   ebVar: number;
+  /** Recent seasonal surprises (habituation). */
+  habit: HabitState;
 }
 
 export function newSeries(p?: AnomalyParams): SeriesState {
   return {
-    sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
+    habit: newHabit(), sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
     n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
-    sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0, held: 1e9, runMax: 0,
+    sinceAlarm: Number.MAX_SAFE_INTEGER, softRest: 0, lastScore: 0, held: 1e9, runMax: 0,
   };
 }
 
@@ -161,6 +179,8 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const short = s.sShort + ash * (surprise - s.sShort);
 
   let p3 = 1;
+  // The seasonal stage's p before habituation: a familiar incident still starts a rest period.
+  let p3raw = 1;
   s.blockSum += x;
   notePoint(s.sea, x);
   if (++s.blockCount >= (p.blockSize ?? BLOCK_SIZE)) {
@@ -169,12 +189,21 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     s.blockCount = 0;
     const r = observeBlock(s.sea, m, 1e-9 + SEASON_FLOOR * s.dev + 1e-6 * Math.abs(s.mean), DEFAULT_SEASON_PARAMS);
     if (r === r) {
-      const e = Math.log1p(r);
+      const e = Math.log1p(Math.abs(r));
       const n = s.sea.blocks;
       const a = 1 / Math.min(n, SEASON_SURPRISE_MEMORY);
       const es = s.eShort + (1 / Math.min(n, SEASON_SHORT)) * (e - s.eShort);
       if (n > 4 * DEFAULT_SEASON_PARAMS.minLag) {
-        p3 = Math.min(normalTail((e - s.eMean) / Math.sqrt(s.eVar + 1e-12)), normalTail((es - s.ebMean) / Math.sqrt(s.ebVar + 1e-12)));
+        const pBlock = normalTail((e - s.eMean) / Math.sqrt(s.eVar + 1e-12));
+        p3 = p3raw = Math.min(pBlock, normalTail((es - s.ebMean) / Math.sqrt(s.ebVar + 1e-12)));
+        if (p3 < HABIT_CANDIDATE) {
+          // A surprise like recent ones is as likely as they were frequent (per block, as p3 is
+          // judged once a block). The short average's echo of an event shares the event's rate.
+          const size = r >= 0 ? e : -e;
+          const rate = habitRate(s.habit, size, s.n, HABIT);
+          p3 = Math.max(p3, Math.min(1, (p.blockSize ?? BLOCK_SIZE) * rate));
+          if (pBlock < HABIT_CANDIDATE) habitRecord(s.habit, size, s.n, rate, HABIT);
+        }
       }
       const d = e - s.eMean;
       s.eMean += a * d;
@@ -187,11 +216,13 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   }
   const ready = s.n > p.warmup;
   let score = 0;
+  let alarmScore = 0;
   if (ready) {
     const p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
     const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
     const pv = Math.min(1, Math.max(3 * Math.min(p1, p2, p3), 1e-300));
     score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
+    alarmScore = p3raw < p3 ? Math.min(1, -Math.log10(Math.min(1, Math.max(3 * Math.min(p1, p2, p3raw), 1e-300))) / p.scoreDecades) : score;
   }
 
   // Learn after scoring, so that a point never explains itself away.
@@ -223,9 +254,15 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   s.prev = x;
 
   if (p.refractory > 0) {
-    const masked = s.sinceAlarm < p.refractory;
+    // A habituated incident is not reported, but it is still an incident: its aftermath is masked,
+    // except for a score that reaches the alarm level by itself (the incident grew beyond the
+    // familiar), which is reported and starts an ordinary rest period.
+    const masked = s.sinceAlarm < p.refractory && !(s.softRest === 1 && score >= p.alarmLevel);
     if (s.sinceAlarm < Number.MAX_SAFE_INTEGER) s.sinceAlarm++;
-    if (score >= p.alarmLevel && !masked) s.sinceAlarm = 0;
+    if (alarmScore >= p.alarmLevel && !masked) {
+      s.sinceAlarm = 0;
+      s.softRest = score >= p.alarmLevel ? 0 : 1;
+    }
     // One report per run. Scores within a decade of tail probability below the alarm level that
     // follow each other at most a block apart (stage two's moving average climbing slowly, or the
     // seasonal stage firing at each block's end) form a run; within it a score is reported again
@@ -251,16 +288,17 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
   return [s.mean - half, s.mean + half];
 }
 
-const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore', 'held', 'runMax',
+const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'softRest', 'lastScore', 'held', 'runMax',
   'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 8;
+const STATE_VERSION = 9;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {
   const o: Record<string, unknown> = { v: STATE_VERSION };
   for (const k of FIELDS) o[k] = s[k];
   o.sea = serializeSeason(s.sea);
+  o.habit = serializeHabit(s.habit);
   return o;
 }
 
@@ -277,8 +315,11 @@ export function deserializeSeries(v: unknown, p?: AnomalyParams): SeriesState | 
   const sea = deserializeSeason(o.sea, DEFAULT_SEASON_PARAMS);
   if (!sea) return undefined;
   s.sea = sea;
+  const habit = deserializeHabit(o.habit);
+  if (!habit) return undefined;
+  s.habit = habit;
   return s;
 }
 
 /** Approximate bytes held by one series state: its numbers, the object header and the seasonal history. */
-export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS);
+export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS) + HABIT_BYTES;
