@@ -101,6 +101,32 @@ t.test('a spike that recurs every period stops alarming; the same spike out of p
   t.ok(scores[offPhase] >= TH, `an out-of-phase spike alarms: ${scores[offPhase]}`);
 });
 
+/** A 48-point cycle whose peak is missing (flat periods) at irregular times, then one inverted period. */
+function recurringBreaks(seed = 4) {
+  const g = gauss(rng(seed));
+  const P = 48;
+  const broken = [24, 37, 45];
+  const inverted = 92;
+  const values = Array.from({ length: 100 * P }, (_, i) => {
+    const k = Math.floor(i / P);
+    const amp = broken.includes(k) ? 0 : k === inverted ? -10 : 10;
+    return 60 + amp * Math.sin((2 * Math.PI * i) / P) + 0.5 * g();
+  });
+  return { values, P, broken, inverted };
+}
+
+t.test('a seasonal surprise that recurs irregularly is paged once; a larger one still alarms', async (t) => {
+  const { values, P, broken, inverted } = recurringBreaks();
+  const scores = run({ values, anomalyAt: broken[0] * P });
+  const alarmed = (k: number) => alarmsIn(scores, k * P, (k + 1) * P) > 0;
+  t.ok(alarmed(broken[0]), 'the first missing peak alarms');
+  t.notOk(alarmed(broken[1]) || alarmed(broken[2]), 'the same missing peak again, a few periods later, does not');
+  // An inverted period is twice as far from the usual shape: beyond what was seen, so news, even
+  // though its first block looks like the familiar breaks.
+  t.ok(alarmed(inverted), 'an inverted period alarms');
+  t.equal(alarmsIn(scores, 200, broken[0] * P), 0, 'no alarms before the first break');
+});
+
 t.test('a run of near-alarm scores is reported once or a few times, not on every point', async (t) => {
   // A gentle ramp (0.02 noise widths per point from 1500): the second stage's average climbs and
   // lingers just below the alarm level for a few hundred points.
@@ -135,6 +161,14 @@ t.test('state survives serialisation exactly', async (t) => {
   const damaged = JSON.parse(JSON.stringify(serializeSeries(a)));
   damaged.sea.ring = damaged.sea.ring.slice(1);
   t.equal(deserializeSeries(damaged, DEFAULT_PARAMS), undefined);
+  // The habituation memory survives too.
+  const { values } = recurringBreaks();
+  const h = newSeries(DEFAULT_PARAMS);
+  for (const v of values.slice(0, 2500)) scorePoint(h, v, DEFAULT_PARAMS);
+  t.ok(h.habit.count > 0, 'seasonal surprises were remembered');
+  const h2 = deserializeSeries(JSON.parse(JSON.stringify(serializeSeries(h))), DEFAULT_PARAMS)!;
+  t.ok(h2);
+  for (const v of values.slice(2500)) t.equal(scorePoint(h2, v, DEFAULT_PARAMS), scorePoint(h, v, DEFAULT_PARAMS));
   const [lo, hi] = expectedRange(a);
   t.ok(lo < 130 && hi > 130, `expected range ${lo}..${hi} follows the new level`);
 });

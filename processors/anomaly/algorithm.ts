@@ -21,6 +21,9 @@
  *    A season that stands out also discounts stage one: a point is judged by the smaller of its
  *    plain surprise and how far it lies outside the same block one period ago (seasonExcess), so
  *    a spike that returns every period is no news; the history still learns the plain surprise.
+ *    A seasonal surprise that already happened recently, at least about as large and in the same
+ *    direction (habit.ts), is judged by how often such surprises happen, not by its Gaussian tail;
+ *    it still starts a rest period, as the familiar incident it is.
  * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
  *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it;
  *    it ends early once the scores have been quiet for 2·shortMemory points (the incident is over).
@@ -33,6 +36,7 @@
  */
 
 import { SEQ_BYTES, SeqState, deserializeSeq, newSeqState, observeSymbol, serializeSeq, symbolOf } from './sequence';
+import { HABIT_BYTES, HabitParams, HabitState, deserializeHabit, habitRate, habitRecord, newHabit, serializeHabit } from './habit';
 import { DEFAULT_SEASON_PARAMS, SeasonState, deserializeSeason, newSeasonState, notePoint, observeBlock, seasonExcess, seasonStateBytes, serializeSeason } from './seasonal';
 
 export interface AnomalyParams {
@@ -105,6 +109,16 @@ const QUIET_FLOOR = 0.05;
  * after it must not be masked. 0.15 is a tail probability of about 1 in 6, nothing unusual.
  */
 const QUIET_LEVEL = 0.15;
+/**
+ * Habituation of the seasonal stage (habit.ts): a block residual whose tail probability is below
+ * HABIT_CANDIDATE (a score of about 0.5) is an event. An event is familiar when an earlier one in
+ * the last `horizon` points had the same sign and a log-residual at least `tolerance` below it
+ * (residual within ×0.6) or larger; its p is then floored at the rate of such events per block.
+ * NAB: tolerance 0.2–0.5 and horizon 3000–10000 points score within 0.3; candidates from 2e-3 up
+ * remember ordinary residuals and discount real anomalies (see README).
+ */
+const HABIT: Readonly<HabitParams> = Object.freeze({ horizon: 5000, tolerance: 0.5, gap: 30 });
+const HABIT_CANDIDATE = 1e-3;
 
 export interface SeriesState {
   /** Points seen. */
@@ -125,6 +139,8 @@ export interface SeriesState {
   /** Points since the last alarm, and successive quiet points since it (an early end of the rest period). */
   sinceAlarm: number;
   quiet: number;
+  /** 1 when the current rest period was started by a habituated (unreported) incident. */
+  softRest: number;
   /** The last score. */
   lastScore: number;
   /** Points since the last score near the alarm level, and the highest score of the current run. */
@@ -146,13 +162,15 @@ export interface SeriesState {
   vVar: number;
   /** Which symbols (quantised values) follow which: the sequence member (sequence.ts). */
   seq: SeqState;
+  /** Recent seasonal surprises (habituation). */
+  habit: HabitState;
 }
 
 export function newSeries(p?: AnomalyParams): SeriesState {
   return {
-    seq: newSeqState(), sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
+    seq: newSeqState(), habit: newHabit(), sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
     n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
-    sinceAlarm: Number.MAX_SAFE_INTEGER, quiet: 0, lastScore: 0, held: 1e9, runMax: 0, vShort: 0, vMean: 0, vVar: 1,
+    sinceAlarm: Number.MAX_SAFE_INTEGER, quiet: 0, softRest: 0, lastScore: 0, held: 1e9, runMax: 0, vShort: 0, vMean: 0, vVar: 1,
   };
 }
 
@@ -196,6 +214,8 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const predicted = s.n > SEQ_START ? observeSymbol(s.seq, symbolOf((x - s.mean) / (1.2533 * s.dev + floor))) : NaN;
 
   let p3 = 1;
+  // The seasonal stage's p before habituation: a familiar incident still starts a rest period.
+  let p3raw = 1;
   s.blockSum += x;
   notePoint(s.sea, x);
   if (++s.blockCount >= (p.blockSize ?? BLOCK_SIZE)) {
@@ -204,12 +224,21 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     s.blockCount = 0;
     const r = observeBlock(s.sea, m, 1e-9 + SEASON_FLOOR * s.dev + 1e-6 * Math.abs(s.mean), DEFAULT_SEASON_PARAMS);
     if (r === r) {
-      const e = Math.log1p(r);
+      const e = Math.log1p(Math.abs(r));
       const n = s.sea.blocks;
       const a = 1 / Math.min(n, SEASON_SURPRISE_MEMORY);
       const es = s.eShort + (1 / Math.min(n, SEASON_SHORT)) * (e - s.eShort);
       if (n > 4 * DEFAULT_SEASON_PARAMS.minLag) {
-        p3 = Math.min(normalTail((e - s.eMean) / Math.sqrt(s.eVar + 1e-12)), normalTail((es - s.ebMean) / Math.sqrt(s.ebVar + 1e-12)));
+        const pBlock = normalTail((e - s.eMean) / Math.sqrt(s.eVar + 1e-12));
+        p3 = p3raw = Math.min(pBlock, normalTail((es - s.ebMean) / Math.sqrt(s.ebVar + 1e-12)));
+        if (p3 < HABIT_CANDIDATE) {
+          // A surprise like recent ones is as likely as they were frequent (per block, as p3 is
+          // judged once a block). The short average's echo of an event shares the event's rate.
+          const size = r >= 0 ? e : -e;
+          const rate = habitRate(s.habit, size, s.n, HABIT);
+          p3 = Math.max(p3, Math.min(1, (p.blockSize ?? BLOCK_SIZE) * rate));
+          if (pBlock < HABIT_CANDIDATE) habitRecord(s.habit, size, s.n, rate, HABIT);
+        }
       }
       const d = e - s.eMean;
       s.eMean += a * d;
@@ -227,6 +256,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const usual = s.stepDev + floor;
   const v = Math.log((s.vShort + QUIET_FLOOR * usual) / usual);
   let score = 0;
+  let alarmScore = 0;
   if (ready) {
     // A point is no rarer than the transition that led to it: when the sequence member has seen
     // this context followed by this symbol in a fraction P of cases, stage one's tail is floored
@@ -239,6 +269,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     const p4 = normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12));
     const pv = Math.min(1, Math.max(4 * Math.min(p1, p2, p3, p4), 1e-300));
     score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
+    alarmScore = p3raw < p3 ? Math.min(1, -Math.log10(Math.min(1, Math.max(4 * Math.min(p1, p2, p3raw, p4), 1e-300))) / p.scoreDecades) : score;
   }
 
   // Learn after scoring, so that a point never explains itself away; not while the scales settle.
@@ -275,7 +306,10 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   s.prev = x;
 
   if (p.refractory > 0) {
-    let masked = s.sinceAlarm < p.refractory;
+    // A habituated incident is not reported, but it is still an incident: its aftermath is masked,
+    // except for a score that reaches the alarm level by itself (the incident grew beyond the
+    // familiar), which is reported and starts an ordinary rest period.
+    let masked = s.sinceAlarm < p.refractory && !(s.softRest === 1 && score >= p.alarmLevel);
     // The rest period ends early when the incident is over: scores below QUIET_LEVEL for two of
     // stage two's memories in a row. A new incident right after the first is then reported.
     if (masked) {
@@ -286,9 +320,10 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
       }
     }
     if (s.sinceAlarm < Number.MAX_SAFE_INTEGER) s.sinceAlarm++;
-    if (score >= p.alarmLevel && !masked) {
+    if (alarmScore >= p.alarmLevel && !masked) {
       s.sinceAlarm = 0;
       s.quiet = 0;
+      s.softRest = score >= p.alarmLevel ? 0 : 1;
     }
     // One report per run. Scores within a decade of tail probability below the alarm level that
     // follow each other at most a block apart (stage two's moving average climbing slowly, or the
@@ -315,7 +350,7 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
   return [s.mean - half, s.mean + half];
 }
 
-const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'quiet', 'lastScore', 'held', 'runMax',
+const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'quiet', 'softRest', 'lastScore', 'held', 'runMax',
   'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar', 'vShort', 'vMean', 'vVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
 const STATE_VERSION = 9;
@@ -326,6 +361,7 @@ export function serializeSeries(s: SeriesState): Record<string, unknown> {
   for (const k of FIELDS) o[k] = s[k];
   o.sea = serializeSeason(s.sea);
   o.seq = serializeSeq(s.seq);
+  o.habit = serializeHabit(s.habit);
   return o;
 }
 
@@ -345,8 +381,11 @@ export function deserializeSeries(v: unknown, p?: AnomalyParams): SeriesState | 
   const seq = deserializeSeq(o.seq);
   if (!seq) return undefined;
   s.seq = seq;
+  const habit = deserializeHabit(o.habit);
+  if (!habit) return undefined;
+  s.habit = habit;
   return s;
 }
 
 /** Approximate bytes held by one series state: its numbers, the object header and the seasonal history. */
-export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS) + SEQ_BYTES;
+export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS) + SEQ_BYTES + HABIT_BYTES;
