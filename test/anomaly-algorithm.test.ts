@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_PARAMS, deserializeSeries, newSeries, scorePoint, serializeSeries, expectedRange } from '../processors/anomaly/algorithm';
+import { DEFAULT_PARAMS, NEAR_DECADES, deserializeSeries, newSeries, scorePoint, serializeSeries, expectedRange } from '../processors/anomaly/algorithm';
 import { brokenPeriod, drift, gauss, rng, spike, step, Synthetic } from './fixtures/anomaly/synthetic';
 
 const TH = DEFAULT_PARAMS.alarmLevel;
@@ -133,7 +133,7 @@ t.test('a run of near-alarm scores is reported once or a few times, not on every
   const g = gauss(rng(1));
   const values = Array.from({ length: 4000 }, (_, i) => 100 + g() + 0.02 * Math.max(0, i - 1500));
   const scores = run({ values, anomalyAt: 1500 });
-  const near = (x: number) => x >= TH - 1 / DEFAULT_PARAMS.scoreDecades && x < TH;
+  const near = (x: number) => x >= TH - NEAR_DECADES / DEFAULT_PARAMS.scoreDecades && x < TH;
   // Each score reported again within the run must be half a decade above the ones before it, so a
   // run can report only a handful of points whatever its length.
   // Counted over the ramp only: the noise before it may have its occasional near-alarm extreme.

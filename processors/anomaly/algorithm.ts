@@ -27,8 +27,8 @@
  * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
  *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it;
  *    it ends early once the scores have been quiet for 2·shortMemory points (the incident is over).
- *    Below the alarm level, a run of near-alarm scores is reported once (and again only on a rise
- *    of half a decade), not on every point.
+ *    Below the alarm level, a run of near-alarm scores (each within a rest period of the last) is
+ *    reported once (and again only on a rise of half a decade), not on every point.
  *
  * Tried and dropped (see README): a CAD-style context-novelty memory, empirical (histogram) tails,
  * non-maximum suppression instead of the rest period, and an ARTime-like shape-prototype memory
@@ -89,6 +89,11 @@ const SEASON_SHORT = 4;
 const SEASON_FLOOR = 0.1;
 /** Points after which the sequence member starts learning (its symbols are read against the level model). */
 const SEQ_START = 20;
+/**
+ * Scores within this many decades of tail probability below the alarm level are near-alarm: they
+ * form runs that are reported once (NAB: 1.0 scored 66.9, 1.25 72.2, 1.5 70.8; see README).
+ */
+export const NEAR_DECADES = 1.25;
 /** Memory (blocks) of the seasonal surprise's distribution. */
 const SEASON_SURPRISE_MEMORY = 500;
 /**
@@ -117,7 +122,7 @@ const QUIET_LEVEL = 0.15;
  * NAB: tolerance 0.2–0.5 and horizon 3000–10000 points score within 0.3; candidates from 2e-3 up
  * remember ordinary residuals and discount real anomalies (see README).
  */
-const HABIT: Readonly<HabitParams> = Object.freeze({ horizon: 5000, tolerance: 0.5, gap: 30 });
+const HABIT: Readonly<HabitParams> = Object.freeze({ horizon: 5000, tolerance: 0.2, gap: 30 });
 const HABIT_CANDIDATE = 1e-3;
 
 export interface SeriesState {
@@ -325,13 +330,15 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
       s.quiet = 0;
       s.softRest = score >= p.alarmLevel ? 0 : 1;
     }
-    // One report per run. Scores within a decade of tail probability below the alarm level that
-    // follow each other at most a block apart (stage two's moving average climbing slowly, or the
-    // seasonal stage firing at each block's end) form a run; within it a score is reported again
-    // only when it rises by half a decade over the run's highest, so a slowly building episode is
-    // not reported on every point, yet at any threshold the run's first crossing still shows.
-    const high = score >= p.alarmLevel - 1 / p.scoreDecades;
-    const inRun = s.held <= (p.blockSize ?? BLOCK_SIZE);
+    // One report per run. Scores within NEAR_DECADES of tail probability below the alarm level that
+    // follow each other at most a rest period apart (stage two's moving average climbing slowly,
+    // the seasonal stage firing at each block's end, a noisy stretch that keeps brushing the alarm
+    // level) form a run: one incident, as an alarm's rest period makes one incident of what follows
+    // it. Within a run a score is reported again only when it rises by half a decade over the run's
+    // highest, so an episode is not reported on every point, yet the run's first crossing of any
+    // threshold above the near-alarm level still shows.
+    const high = score >= p.alarmLevel - NEAR_DECADES / p.scoreDecades;
+    const inRun = s.held <= 2 * p.shortMemory;
     if (!inRun) s.runMax = 0;
     const raw = score;
     if (masked) score = 0;
