@@ -271,7 +271,9 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     let p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
     if (predicted > p1) p1 = predicted;
     const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
-    const p4 = normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12));
+    // Judged only once the usual step it is compared with has a full memory: before that, a lull
+    // in an ordinary cycle reads as a stuck series.
+    const p4 = s.n > p.stepMemory ? normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12)) : 1;
     const pv = Math.min(1, Math.max(4 * Math.min(p1, p2, p3, p4), 1e-300));
     score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
     alarmScore = p3raw < p3 ? Math.min(1, -Math.log10(Math.min(1, Math.max(4 * Math.min(p1, p2, p3raw, p4), 1e-300))) / p.scoreDecades) : score;
