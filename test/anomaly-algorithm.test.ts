@@ -1,6 +1,7 @@
 import t from 'tap';
 import { DEFAULT_PARAMS, NEAR_DECADES, deserializeSeries, newSeries, scorePoint, serializeSeries, expectedRange } from '../processors/anomaly/algorithm';
 import { brokenPeriod, drift, gauss, rng, spike, step, Synthetic } from './fixtures/anomaly/synthetic';
+import { deserializeHabit, habitRate, habitRecord, habitTouch, newHabit, serializeHabit } from '../processors/anomaly/habit';
 
 const TH = DEFAULT_PARAMS.alarmLevel;
 
@@ -194,4 +195,21 @@ t.test('state survives serialisation exactly', async (t) => {
   for (const v of values.slice(2500)) t.equal(scorePoint(h2, v, DEFAULT_PARAMS), scorePoint(h, v, DEFAULT_PARAMS));
   const [lo, hi] = expectedRange(a);
   t.ok(lo < 130 && hi > 130, `expected range ${lo}..${hi} follows the new level`);
+});
+
+t.test('habituation: an episode that outlasts the gap does not vouch for itself', async (t) => {
+  const q = { horizon: 5000, tolerance: 0.2, gap: 30 };
+  const h = newHabit();
+  // One long episode: an event at 1000, then blocks that keep it going every 6 points (some only
+  // through the short average, as touches), well past `gap` from its start.
+  habitRecord(h, -3, 1000, 0, q);
+  for (let now = 1006; now <= 1090; now += 6) {
+    t.equal(habitRate(h, -3, now, q), 0, `still the first event at ${now}`);
+    if (now % 12 === 0) habitRecord(h, -3, now, 0, q);
+    else habitTouch(h, -3, now, q);
+  }
+  // Once it has ended, the same surprise again is familiar.
+  t.ok(habitRate(h, -3, 1500, q) > 0, 'a later recurrence is familiar');
+  const back = deserializeHabit(JSON.parse(JSON.stringify(serializeHabit(h))));
+  t.same(back, h, 'habit state survives serialisation');
 });

@@ -36,7 +36,7 @@
  */
 
 import { SEQ_BYTES, SeqState, deserializeSeq, newSeqState, observeSymbol, serializeSeq, symbolOf } from './sequence';
-import { HABIT_BYTES, HabitParams, HabitState, deserializeHabit, habitRate, habitRecord, newHabit, serializeHabit } from './habit';
+import { HABIT_BYTES, HabitParams, HabitState, deserializeHabit, habitRate, habitRecord, habitTouch, newHabit, serializeHabit } from './habit';
 import { DEFAULT_SEASON_PARAMS, SeasonState, deserializeSeason, newSeasonState, notePoint, observeBlock, seasonExcess, seasonStateBytes, serializeSeason } from './seasonal';
 
 export interface AnomalyParams {
@@ -242,7 +242,10 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
           const size = r >= 0 ? e : -e;
           const rate = habitRate(s.habit, size, s.n, HABIT);
           p3 = Math.max(p3, Math.min(1, (p.blockSize ?? BLOCK_SIZE) * rate));
+          // An episode is one event while its blocks keep coming within `gap`, whichever of the
+          // two averages flags them: it must not habituate to itself once it outlasts `gap`.
           if (pBlock < HABIT_CANDIDATE) habitRecord(s.habit, size, s.n, rate, HABIT);
+          else habitTouch(s.habit, size, s.n, HABIT);
         }
       }
       const d = e - s.eMean;
@@ -362,7 +365,7 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
 const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'quiet', 'softRest', 'lastScore', 'held', 'runMax',
   'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar', 'vShort', 'vMean', 'vVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 9;
+const STATE_VERSION = 10;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {

@@ -17,10 +17,15 @@ export interface HabitState {
   count: number;
   /** The rate the latest event was judged by (its later points, or an average's echo of it, share it). */
   lastRate: number;
+  /**
+   * When the latest event last showed (an event lasts while its surprises follow each other within
+   * `gap`): an ongoing episode longer than `gap` must not vouch for itself as an earlier event.
+   */
+  lastAt: number;
 }
 
 export function newHabit(): HabitState {
-  return { size: new Float64Array(HAB_EVENTS), at: new Float64Array(HAB_EVENTS), count: 0, lastRate: 0 };
+  return { size: new Float64Array(HAB_EVENTS), at: new Float64Array(HAB_EVENTS), count: 0, lastRate: 0, lastAt: -1e9 };
 }
 
 export interface HabitParams {
@@ -40,9 +45,11 @@ export function habitRate(h: HabitState, size: number, now: number, q: HabitPara
   const n = Math.min(h.count, HAB_EVENTS);
   let m = 0;
   let oldest = now;
+  const latest = (h.count - 1) % HAB_EVENTS;
   for (let k = 0; k < n; k++) {
     const t = h.at[k];
-    const age = now - t;
+    // The latest event's age runs from its last surprise, not its first.
+    const age = k === latest ? now - h.lastAt : now - t;
     // The current event (closer than `gap`) does not vouch for itself.
     if (age > q.horizon || age <= q.gap) continue;
     const z = h.size[k];
@@ -55,7 +62,7 @@ export function habitRate(h: HabitState, size: number, now: number, q: HabitPara
   // moving average's echo of it): the same news. An event that grows beyond that is judged afresh.
   if (h.count > 0) {
     const last = (h.count - 1) % HAB_EVENTS;
-    if (now - h.at[last] <= q.gap && Math.abs(size) <= Math.abs(h.size[last])) return Math.max(rate, h.lastRate);
+    if (now - h.lastAt <= q.gap && Math.abs(size) <= Math.abs(h.size[last])) return Math.max(rate, h.lastRate);
   }
   return rate;
 }
@@ -65,19 +72,31 @@ export function habitRecord(h: HabitState, size: number, now: number, rate: numb
   h.lastRate = rate;
   if (h.count > 0) {
     const last = (h.count - 1) % HAB_EVENTS;
-    if (now - h.at[last] <= q.gap && Math.sign(h.size[last]) === Math.sign(size)) {
+    if (now - h.lastAt <= q.gap && Math.sign(h.size[last]) === Math.sign(size)) {
       if (Math.abs(size) > Math.abs(h.size[last])) h.size[last] = size;
+      h.lastAt = now;
       return;
     }
   }
   const i = h.count % HAB_EVENTS;
   h.size[i] = size;
   h.at[i] = now;
+  h.lastAt = now;
   h.count++;
 }
 
+/**
+ * A surprise that is part of the latest event but too small to be an event by itself (a short
+ * average's echo of it, a block just above the event level) keeps the event going.
+ */
+export function habitTouch(h: HabitState, size: number, now: number, q: HabitParams): void {
+  if (h.count === 0) return;
+  const last = (h.count - 1) % HAB_EVENTS;
+  if (now - h.lastAt <= q.gap && Math.sign(h.size[last]) === Math.sign(size)) h.lastAt = now;
+}
+
 export function serializeHabit(h: HabitState): Record<string, unknown> {
-  return { size: Array.from(h.size), at: Array.from(h.at), count: h.count, lastRate: h.lastRate };
+  return { size: Array.from(h.size), at: Array.from(h.at), count: h.count, lastRate: h.lastRate, lastAt: h.lastAt };
 }
 
 export function deserializeHabit(v: unknown): HabitState | undefined {
@@ -87,13 +106,15 @@ export function deserializeHabit(v: unknown): HabitState | undefined {
   if (!ok(o.size) || !ok(o.at)) return undefined;
   if (typeof o.count !== 'number' || !Number.isInteger(o.count) || o.count < 0) return undefined;
   if (typeof o.lastRate !== 'number' || !Number.isFinite(o.lastRate) || o.lastRate < 0) return undefined;
+  if (typeof o.lastAt !== 'number' || !Number.isFinite(o.lastAt)) return undefined;
   const h = newHabit();
   h.size.set(o.size);
   h.at.set(o.at);
   h.count = o.count;
   h.lastRate = o.lastRate;
+  h.lastAt = o.lastAt;
   return h;
 }
 
 /** Approximate bytes of one HabitState. */
-export const HABIT_BYTES = HAB_EVENTS * 16 + 2 * 8 + 64;
+export const HABIT_BYTES = HAB_EVENTS * 16 + 3 * 8 + 64;
