@@ -21,14 +21,16 @@
  *    A season that stands out also discounts stage one: a point is judged by the smaller of its
  *    plain surprise and how far it lies outside the same block one period ago (seasonExcess), so
  *    a spike that returns every period is no news; the history still learns the plain surprise.
+ *    A predicted transition is no news either (sequence.ts): stage one's tail is floored at the
+ *    probability a small learner of (last 3 symbols → next symbol) gave the point's symbol.
  *    A seasonal surprise that already happened recently, at least about as large and in the same
  *    direction (habit.ts), is judged by how often such surprises happen, not by its Gaussian tail;
  *    it still starts a rest period, as the familiar incident it is.
  * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
  *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it;
  *    it ends early once the scores have been quiet for 2·shortMemory points (the incident is over).
- *    Below the alarm level, a run of near-alarm scores (each within a rest period of the last) is
- *    reported once (and again only on a rise of half a decade), not on every point.
+ *    Below the alarm level, a run of near-alarm scores (each within 2·shortMemory points of the
+ *    last) is reported once (and again only on a rise of half a decade), not on every point.
  *
  * Tried and dropped (see README): a CAD-style context-novelty memory, empirical (histogram) tails,
  * non-maximum suppression instead of the rest period, and an ARTime-like shape-prototype memory
@@ -91,7 +93,7 @@ const SEASON_FLOOR = 0.1;
 const SEQ_START = 20;
 /**
  * Scores within this many decades of tail probability below the alarm level are near-alarm: they
- * form runs that are reported once (NAB: 1.0 scored 66.9, 1.25 72.2, 1.5 70.8; see README).
+ * form runs that are reported once (NAB, final version: 0.8–1.5 score 77.5–78.2; see README).
  */
 export const NEAR_DECADES = 1.25;
 /** Memory (blocks) of the seasonal surprise's distribution. */
@@ -119,7 +121,7 @@ const QUIET_LEVEL = 0.15;
  * HABIT_CANDIDATE (a score of about 0.5) is an event. An event is familiar when an earlier one in
  * the last `horizon` points had the same sign and a log-residual at least `tolerance` below it
  * (residual within ×0.6) or larger; its p is then floored at the rate of such events per block.
- * NAB: tolerance 0.2–0.5 and horizon 3000–10000 points score within 0.3; candidates from 2e-3 up
+ * NAB: tolerance 0.1–0.3 and horizon 3000–10000 points score within 0.8 (0.5: 75.7); candidates from 2e-3 up
  * remember ordinary residuals and discount real anomalies (see README).
  */
 const HABIT: Readonly<HabitParams> = Object.freeze({ horizon: 5000, tolerance: 0.2, gap: 30 });
@@ -336,12 +338,13 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
       s.softRest = score >= p.alarmLevel ? 0 : 1;
     }
     // One report per run. Scores within NEAR_DECADES of tail probability below the alarm level that
-    // follow each other at most a rest period apart (stage two's moving average climbing slowly,
-    // the seasonal stage firing at each block's end, a noisy stretch that keeps brushing the alarm
-    // level) form a run: one incident, as an alarm's rest period makes one incident of what follows
-    // it. Within a run a score is reported again only when it rises by half a decade over the run's
-    // highest, so an episode is not reported on every point, yet the run's first crossing of any
-    // threshold above the near-alarm level still shows.
+    // follow each other at most 2·shortMemory points apart (stage two's moving average climbing
+    // slowly, the seasonal stage firing at each block's end, a noisy stretch that keeps brushing the
+    // alarm level) form a run: one incident, as an alarm's rest period makes one incident of what
+    // follows it (the same span after which a quiet rest period ends). Within a run a score is
+    // reported again only when it rises by half a decade over the run's highest, or reaches the
+    // alarm level, so an episode is not reported on every point. (A slow climb that plateaus
+    // between the run's start and the alarm level shows only at its start: see README.)
     const high = score >= p.alarmLevel - NEAR_DECADES / p.scoreDecades;
     const inRun = s.held <= 2 * p.shortMemory;
     if (!inRun) s.runMax = 0;
