@@ -1,6 +1,7 @@
 import t from 'tap';
-import { DEFAULT_PARAMS, deserializeSeries, newSeries, scorePoint, serializeSeries, expectedRange } from '../processors/anomaly/algorithm';
+import { DEFAULT_PARAMS, NEAR_DECADES, deserializeSeries, newSeries, scorePoint, serializeSeries, expectedRange } from '../processors/anomaly/algorithm';
 import { brokenPeriod, drift, gauss, rng, spike, step, Synthetic } from './fixtures/anomaly/synthetic';
+import { deserializeHabit, habitRate, habitRecord, habitTouch, newHabit, serializeHabit } from '../processors/anomaly/habit';
 
 const TH = DEFAULT_PARAMS.alarmLevel;
 
@@ -101,18 +102,70 @@ t.test('a spike that recurs every period stops alarming; the same spike out of p
   t.ok(scores[offPhase] >= TH, `an out-of-phase spike alarms: ${scores[offPhase]}`);
 });
 
+/**
+ * A 48-point cycle whose peak comes a quarter period late at irregular times (the same surprise
+ * for the seasonal stage each time, while the series keeps moving as usual), then one period in
+ * opposite phase (twice as far from the usual shape).
+ */
+function recurringBreaks(seed = 4) {
+  const g = gauss(rng(seed));
+  const P = 48;
+  const broken = [24, 37, 45];
+  const inverted = 92;
+  const values = Array.from({ length: 100 * P }, (_, i) => {
+    const k = Math.floor(i / P);
+    const phase = broken.includes(k) ? Math.PI / 2 : k === inverted ? Math.PI : 0;
+    return 60 + 10 * Math.sin((2 * Math.PI * i) / P + phase) + 0.5 * g();
+  });
+  return { values, P, broken, inverted };
+}
+
+t.test('a seasonal surprise that recurs irregularly is paged once; a larger one still alarms', async (t) => {
+  for (const seed of [4, 5, 6]) {
+    const { values, P, broken, inverted } = recurringBreaks(seed);
+    const scores = run({ values, anomalyAt: broken[0] * P });
+    const alarmed = (k: number) => alarmsIn(scores, k * P, (k + 1) * P) > 0;
+    t.ok(alarmed(broken[0]), `seed ${seed}: the first late peak alarms`);
+    t.notOk(alarmed(broken[1]) || alarmed(broken[2]), `seed ${seed}: the same late peak again, a few periods later, does not`);
+    t.ok(alarmed(inverted), `seed ${seed}: an inverted period alarms`);
+    t.equal(alarmsIn(scores, 200, broken[0] * P), 0, `seed ${seed}: no alarms before the first break`);
+  }
+});
+
+t.test('a series that stops moving alarms though its value stays in the usual range', async (t) => {
+  // Noise around 40 (steps of about 1.1), then from 3000 a stuck reading with tiny jitter: no
+  // value leaves the usual band and no step is large, but the series has stopped moving.
+  const g = gauss(rng(11));
+  const stuckAt = 3000;
+  const values = Array.from({ length: 3600 }, (_, i) => (i < stuckAt ? 40 + g() : 40.3 + 0.01 * g()));
+  const scores = run({ values, anomalyAt: stuckAt });
+  const first = scores.findIndex((x, i) => i >= stuckAt && x >= TH);
+  t.ok(first >= stuckAt && first < stuckAt + 60, `stuck series alarmed at ${first} (stuck from ${stuckAt})`);
+  t.equal(alarmsIn(scores, 0, stuckAt), 0, 'no alarm while it moves');
+  // Without the quiet stage nothing would be unusual here: the stuck value is the usual level.
+  t.ok(Math.abs(values[stuckAt + 10] - 40) < 1.2533 * 3, 'the stuck value is inside the usual band');
+});
+
 t.test('a run of near-alarm scores is reported once or a few times, not on every point', async (t) => {
   // A gentle ramp (0.02 noise widths per point from 1500): the second stage's average climbs and
   // lingers just below the alarm level for a few hundred points.
   const g = gauss(rng(1));
   const values = Array.from({ length: 4000 }, (_, i) => 100 + g() + 0.02 * Math.max(0, i - 1500));
   const scores = run({ values, anomalyAt: 1500 });
-  const near = (x: number) => x >= TH - 1 / DEFAULT_PARAMS.scoreDecades && x < TH;
-  // Each score reported again within the run must be half a decade above the ones before it, so a
-  // run can report only a handful of points whatever its length.
-  const reported = scores.filter(near).length;
-  t.ok(scores.some(near) || scores.some((x) => x >= TH), 'the ramp is noticed');
-  t.ok(reported <= 3, `near-alarm reports over the ramp: ${reported}`);
+  const near = (x: number) => x >= TH - NEAR_DECADES / DEFAULT_PARAMS.scoreDecades && x < TH;
+  // A near-alarm score is reported again only after a quiet gap (2 × shortMemory points without
+  // one) or when it is half a decade above the run's highest: the ramp, which keeps drifting for
+  // 2,500 points, comes out as a few separate reports, never as a report on every point.
+  const ramp = scores.slice(1500);
+  const reports = ramp.map((x, i) => [i, x] as const).filter(([, x]) => near(x));
+  t.ok(ramp.some(near) || ramp.some((x) => x >= TH), 'the ramp is noticed');
+  t.equal(alarmsIn(scores, 0, 1500), 0, 'no alarm on the noise before the ramp');
+  t.ok(reports.length <= 6, `near-alarm reports over the ramp: ${reports.length}`);
+  for (let k = 1; k < reports.length; k++) {
+    const [i, x] = reports[k];
+    const [j, y] = reports[k - 1];
+    t.ok(i - j > 2 * DEFAULT_PARAMS.shortMemory || x >= y + 0.5 / DEFAULT_PARAMS.scoreDecades, `report at ${1500 + i} (${x.toFixed(2)}) after ${1500 + j} (${y.toFixed(2)})`);
+  }
 });
 
 t.test('state survives serialisation exactly', async (t) => {
@@ -132,6 +185,31 @@ t.test('state survives serialisation exactly', async (t) => {
   const damaged = JSON.parse(JSON.stringify(serializeSeries(a)));
   damaged.sea.ring = damaged.sea.ring.slice(1);
   t.equal(deserializeSeries(damaged, DEFAULT_PARAMS), undefined);
+  // The habituation memory survives too.
+  const { values } = recurringBreaks();
+  const h = newSeries(DEFAULT_PARAMS);
+  for (const v of values.slice(0, 2500)) scorePoint(h, v, DEFAULT_PARAMS);
+  t.ok(h.habit.count > 0, 'seasonal surprises were remembered');
+  const h2 = deserializeSeries(JSON.parse(JSON.stringify(serializeSeries(h))), DEFAULT_PARAMS)!;
+  t.ok(h2);
+  for (const v of values.slice(2500)) t.equal(scorePoint(h2, v, DEFAULT_PARAMS), scorePoint(h, v, DEFAULT_PARAMS));
   const [lo, hi] = expectedRange(a);
   t.ok(lo < 130 && hi > 130, `expected range ${lo}..${hi} follows the new level`);
+});
+
+t.test('habituation: an episode that outlasts the gap does not vouch for itself', async (t) => {
+  const q = { horizon: 5000, tolerance: 0.2, gap: 30 };
+  const h = newHabit();
+  // One long episode: an event at 1000, then blocks that keep it going every 6 points (some only
+  // through the short average, as touches), well past `gap` from its start.
+  habitRecord(h, -3, 1000, 0, q);
+  for (let now = 1006; now <= 1090; now += 6) {
+    t.equal(habitRate(h, -3, now, q), 0, `still the first event at ${now}`);
+    if (now % 12 === 0) habitRecord(h, -3, now, 0, q);
+    else habitTouch(h, -3, now, q);
+  }
+  // Once it has ended, the same surprise again is familiar.
+  t.ok(habitRate(h, -3, 1500, q) > 0, 'a later recurrence is familiar');
+  const back = deserializeHabit(JSON.parse(JSON.stringify(serializeHabit(h))));
+  t.same(back, h, 'habit state survives serialisation');
 });

@@ -13,22 +13,32 @@
  *    texture or denser spikes, which no single point reveals.
  * 3. Seasonal expectation (seasonal.ts): block means compared with the block one detected period
  *    ago, with no timestamps and no declared period; the residual goes through the same two stages
- *    (p3). p = 3·min(p1, p2, p3) (Bonferroni), and the score is −log10(p)/scoreDecades, capped at 1.
+ *    (p3). A quiet stage judges the recent typical step against the usual step (lower tail only,
+ *    p4): a series that stops moving, as a stuck sensor does. p = 4·min(p1, p2, p3, p4)
+ *    (Bonferroni), and the score is −log10(p)/scoreDecades, capped at 1.
  *    Judging every series against itself is what makes a score comparable between a quiet and a
  *    noisy series.
  *    A season that stands out also discounts stage one: a point is judged by the smaller of its
  *    plain surprise and how far it lies outside the same block one period ago (seasonExcess), so
  *    a spike that returns every period is no news; the history still learns the plain surprise.
+ *    A predicted transition is no news either (sequence.ts): stage one's tail is floored at the
+ *    probability a small learner of (last 3 symbols → next symbol) gave the point's symbol.
+ *    A seasonal surprise that already happened recently, at least about as large and in the same
+ *    direction (habit.ts), is judged by how often such surprises happen, not by its Gaussian tail;
+ *    it still starts a rest period, as the familiar incident it is.
  * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
- *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it.
- *    Below the alarm level, a run of near-alarm scores is reported once (and again only on a rise
- *    of half a decade), not on every point.
+ *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it;
+ *    it ends early once the scores have been quiet for 2·shortMemory points (the incident is over).
+ *    Below the alarm level, a run of near-alarm scores (each within 2·shortMemory points of the
+ *    last) is reported once (and again only on a rise of half a decade), not on every point.
  *
  * Tried and dropped (see README): a CAD-style context-novelty memory, empirical (histogram) tails,
  * non-maximum suppression instead of the rest period, and an ARTime-like shape-prototype memory
  * (no measurable gain next to the seasonal expectation).
  */
 
+import { SEQ_BYTES, SeqState, deserializeSeq, newSeqState, observeSymbol, serializeSeq, symbolOf } from './sequence';
+import { HABIT_BYTES, HabitParams, HabitState, deserializeHabit, habitRate, habitRecord, habitTouch, newHabit, serializeHabit } from './habit';
 import { DEFAULT_SEASON_PARAMS, SeasonState, deserializeSeason, newSeasonState, notePoint, observeBlock, seasonExcess, seasonStateBytes, serializeSeason } from './seasonal';
 
 export interface AnomalyParams {
@@ -79,8 +89,43 @@ const SEASON_SHORT = 4;
  * differences in a near-perfect cycle read as huge ratios). NAB: 0.05–0.2 all score alike.
  */
 const SEASON_FLOOR = 0.1;
+/** Points after which the sequence member starts learning (its symbols are read against the level model). */
+const SEQ_START = 20;
+/**
+ * Scores within this many decades of tail probability below the alarm level are near-alarm: they
+ * form runs that are reported once (NAB, final version: 0.8–1.5 score 77.5–78.2; see README).
+ */
+export const NEAR_DECADES = 1.25;
 /** Memory (blocks) of the seasonal surprise's distribution. */
 const SEASON_SURPRISE_MEMORY = 500;
+/**
+ * Points whose surprises are not learnt by the likelihood stages: the scale models start from
+ * nothing (a deviation of 0 after one point), so the first few surprises are huge artefacts, and with
+ * equal weights over the first `surpriseMemory` points they inflated the surprise variance for
+ * thousands of points (NAB: speed_7578's first dip scored 0.39 instead of 1). 5–15 score alike.
+ */
+const SETTLE = 10;
+/**
+ * The quiet stage's floor, as a fraction of the usual step: a series whose steps fall to nothing
+ * (a stuck sensor, a frozen gauge) is judged by log((recent step + floor) / usual step).
+ */
+const QUIET_FLOOR = 0.05;
+/**
+ * A rest period ends early once scores have stayed below QUIET_LEVEL for `2 × shortMemory` points
+ * in a row (two full memories of stage two's average): the incident is over, and a new one right
+ * after it must not be masked. 0.15 is a tail probability of about 1 in 6, nothing unusual.
+ */
+const QUIET_LEVEL = 0.15;
+/**
+ * Habituation of the seasonal stage (habit.ts): a block residual whose tail probability is below
+ * HABIT_CANDIDATE (a score of about 0.5) is an event. An event is familiar when an earlier one in
+ * the last `horizon` points had the same sign and a log-residual at least `tolerance` below it
+ * (residual within ×0.6) or larger; its p is then floored at the rate of such events per block.
+ * NAB: tolerance 0.1–0.3 and horizon 3000–10000 points score within 0.8 (0.5: 75.7); candidates from 2e-3 up
+ * remember ordinary residuals and discount real anomalies (see README).
+ */
+const HABIT: Readonly<HabitParams> = Object.freeze({ horizon: 5000, tolerance: 0.2, gap: 30 });
+const HABIT_CANDIDATE = 1e-3;
 
 export interface SeriesState {
   /** Points seen. */
@@ -98,8 +143,11 @@ export interface SeriesState {
   aVar: number;
   /** Signed count of successive points clipped on the same side (level-shift detection). */
   outRun: number;
-  /** Points since the last alarm. */
+  /** Points since the last alarm, and successive quiet points since it (an early end of the rest period). */
   sinceAlarm: number;
+  quiet: number;
+  /** 1 when the current rest period was started by a habituated (unreported) incident. */
+  softRest: number;
   /** The last score. */
   lastScore: number;
   /** Points since the last score near the alarm level, and the highest score of the current run. */
@@ -115,13 +163,21 @@ export interface SeriesState {
   eShort: number;
   ebMean: number;
   ebVar: number;
+  /** Short moving average of the absolute step, and the weighted mean/variance of its log ratio to the usual step (quiet stage). */
+  vShort: number;
+  vMean: number;
+  vVar: number;
+  /** Which symbols (quantised values) follow which: the sequence member (sequence.ts). */
+  seq: SeqState;
+  /** Recent seasonal surprises (habituation). */
+  habit: HabitState;
 }
 
 export function newSeries(p?: AnomalyParams): SeriesState {
   return {
-    sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
+    seq: newSeqState(), habit: newHabit(), sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
     n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
-    sinceAlarm: Number.MAX_SAFE_INTEGER, lastScore: 0, held: 1e9, runMax: 0,
+    sinceAlarm: Number.MAX_SAFE_INTEGER, quiet: 0, softRest: 0, lastScore: 0, held: 1e9, runMax: 0, vShort: 0, vMean: 0, vVar: 1,
   };
 }
 
@@ -160,7 +216,13 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   const ash = 1 / Math.min(s.n, p.shortMemory);
   const short = s.sShort + ash * (surprise - s.sShort);
 
+  // How often this value's symbol has followed the last few symbols (before learning it). Symbols
+  // are read against the level model, so the learner starts once that has settled a little.
+  const predicted = s.n > SEQ_START ? observeSymbol(s.seq, symbolOf((x - s.mean) / (1.2533 * s.dev + floor))) : NaN;
+
   let p3 = 1;
+  // The seasonal stage's p before habituation: a familiar incident still starts a rest period.
+  let p3raw = 1;
   s.blockSum += x;
   notePoint(s.sea, x);
   if (++s.blockCount >= (p.blockSize ?? BLOCK_SIZE)) {
@@ -169,12 +231,24 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     s.blockCount = 0;
     const r = observeBlock(s.sea, m, 1e-9 + SEASON_FLOOR * s.dev + 1e-6 * Math.abs(s.mean), DEFAULT_SEASON_PARAMS);
     if (r === r) {
-      const e = Math.log1p(r);
+      const e = Math.log1p(Math.abs(r));
       const n = s.sea.blocks;
       const a = 1 / Math.min(n, SEASON_SURPRISE_MEMORY);
       const es = s.eShort + (1 / Math.min(n, SEASON_SHORT)) * (e - s.eShort);
       if (n > 4 * DEFAULT_SEASON_PARAMS.minLag) {
-        p3 = Math.min(normalTail((e - s.eMean) / Math.sqrt(s.eVar + 1e-12)), normalTail((es - s.ebMean) / Math.sqrt(s.ebVar + 1e-12)));
+        const pBlock = normalTail((e - s.eMean) / Math.sqrt(s.eVar + 1e-12));
+        p3 = p3raw = Math.min(pBlock, normalTail((es - s.ebMean) / Math.sqrt(s.ebVar + 1e-12)));
+        if (p3 < HABIT_CANDIDATE) {
+          // A surprise like recent ones is as likely as they were frequent (per block, as p3 is
+          // judged once a block). The short average's echo of an event shares the event's rate.
+          const size = r >= 0 ? e : -e;
+          const rate = habitRate(s.habit, size, s.n, HABIT);
+          p3 = Math.max(p3, Math.min(1, (p.blockSize ?? BLOCK_SIZE) * rate));
+          // An episode is one event while its blocks keep coming within `gap`, whichever of the
+          // two averages flags them: it must not habituate to itself once it outlasts `gap`.
+          if (pBlock < HABIT_CANDIDATE) habitRecord(s.habit, size, s.n, rate, HABIT);
+          else habitTouch(s.habit, size, s.n, HABIT);
+        }
       }
       const d = e - s.eMean;
       s.eMean += a * d;
@@ -186,23 +260,44 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     }
   }
   const ready = s.n > p.warmup;
+  // Quiet stage: the recent typical step (unclipped, so a series that just jumped is not quiet) in
+  // units of the usual step, on a log scale; only its lower tail counts: a series that stops moving.
+  s.vShort += ash * (step - s.vShort);
+  const usual = s.stepDev + floor;
+  const v = Math.log((s.vShort + QUIET_FLOOR * usual) / usual);
   let score = 0;
+  let alarmScore = 0;
   if (ready) {
-    const p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
+    // A point is no rarer than the transition that led to it: when the sequence member has seen
+    // this context followed by this symbol in a fraction P of cases, stage one's tail is floored
+    // at P. A spike that always follows the same run-up, or a burst that always decays the same
+    // way, is then no news however far from the level it lies; the same value after an unusual
+    // context still is.
+    let p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
+    if (predicted > p1) p1 = predicted;
     const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
-    const pv = Math.min(1, Math.max(3 * Math.min(p1, p2, p3), 1e-300));
+    // Judged only once the usual step it is compared with has a full memory: before that, a lull
+    // in an ordinary cycle reads as a stuck series.
+    const p4 = s.n > p.stepMemory ? normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12)) : 1;
+    const pv = Math.min(1, Math.max(4 * Math.min(p1, p2, p3, p4), 1e-300));
     score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
+    alarmScore = p3raw < p3 ? Math.min(1, -Math.log10(Math.min(1, Math.max(4 * Math.min(p1, p2, p3raw, p4), 1e-300))) / p.scoreDecades) : score;
   }
 
-  // Learn after scoring, so that a point never explains itself away.
-  const as = 1 / Math.min(s.n, p.surpriseMemory);
-  const d = surprise - s.sMean;
-  s.sMean += as * d;
-  s.sVar = (1 - as) * (s.sVar + as * d * d);
+  // Learn after scoring, so that a point never explains itself away; not while the scales settle.
   s.sShort = short;
-  const d2 = short - s.aMean;
-  s.aMean += as * d2;
-  s.aVar = (1 - as) * (s.aVar + as * d2 * d2);
+  if (s.n > SETTLE) {
+    const as = 1 / Math.min(s.n - SETTLE, p.surpriseMemory);
+    const d = surprise - s.sMean;
+    s.sMean += as * d;
+    s.sVar = (1 - as) * (s.sVar + as * d * d);
+    const d2 = short - s.aMean;
+    s.aMean += as * d2;
+    s.aVar = (1 - as) * (s.aVar + as * d2 * d2);
+    const d4 = v - s.vMean;
+    s.vMean += as * d4;
+    s.vVar = (1 - as) * (s.vVar + as * d4 * d4);
+  }
   const al = 1 / Math.min(s.n, p.levelMemory);
   const lim = CLIP * (s.dev + floor);
   const xc = ready ? Math.min(s.mean + lim, Math.max(s.mean - lim, x)) : x;
@@ -223,16 +318,35 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   s.prev = x;
 
   if (p.refractory > 0) {
-    const masked = s.sinceAlarm < p.refractory;
+    // A habituated incident is not reported, but it is still an incident: its aftermath is masked,
+    // except for a score that reaches the alarm level by itself (the incident grew beyond the
+    // familiar), which is reported and starts an ordinary rest period.
+    let masked = s.sinceAlarm < p.refractory && !(s.softRest === 1 && score >= p.alarmLevel);
+    // The rest period ends early when the incident is over: scores below QUIET_LEVEL for two of
+    // stage two's memories in a row. A new incident right after the first is then reported.
+    if (masked) {
+      s.quiet = score < QUIET_LEVEL ? s.quiet + 1 : 0;
+      if (s.quiet >= 2 * p.shortMemory) {
+        masked = false;
+        s.sinceAlarm = Number.MAX_SAFE_INTEGER;
+      }
+    }
     if (s.sinceAlarm < Number.MAX_SAFE_INTEGER) s.sinceAlarm++;
-    if (score >= p.alarmLevel && !masked) s.sinceAlarm = 0;
-    // One report per run. Scores within a decade of tail probability below the alarm level that
-    // follow each other at most a block apart (stage two's moving average climbing slowly, or the
-    // seasonal stage firing at each block's end) form a run; within it a score is reported again
-    // only when it rises by half a decade over the run's highest, so a slowly building episode is
-    // not reported on every point, yet at any threshold the run's first crossing still shows.
-    const high = score >= p.alarmLevel - 1 / p.scoreDecades;
-    const inRun = s.held <= (p.blockSize ?? BLOCK_SIZE);
+    if (alarmScore >= p.alarmLevel && !masked) {
+      s.sinceAlarm = 0;
+      s.quiet = 0;
+      s.softRest = score >= p.alarmLevel ? 0 : 1;
+    }
+    // One report per run. Scores within NEAR_DECADES of tail probability below the alarm level that
+    // follow each other at most 2·shortMemory points apart (stage two's moving average climbing
+    // slowly, the seasonal stage firing at each block's end, a noisy stretch that keeps brushing the
+    // alarm level) form a run: one incident, as an alarm's rest period makes one incident of what
+    // follows it (the same span after which a quiet rest period ends). Within a run a score is
+    // reported again only when it rises by half a decade over the run's highest, or reaches the
+    // alarm level, so an episode is not reported on every point. (A slow climb that plateaus
+    // between the run's start and the alarm level shows only at its start: see README.)
+    const high = score >= p.alarmLevel - NEAR_DECADES / p.scoreDecades;
+    const inRun = s.held <= 2 * p.shortMemory;
     if (!inRun) s.runMax = 0;
     const raw = score;
     if (masked) score = 0;
@@ -251,16 +365,18 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
   return [s.mean - half, s.mean + half];
 }
 
-const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'lastScore', 'held', 'runMax',
-  'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar'] as const;
+const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'quiet', 'softRest', 'lastScore', 'held', 'runMax',
+  'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar', 'vShort', 'vMean', 'vVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 8;
+const STATE_VERSION = 10;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {
   const o: Record<string, unknown> = { v: STATE_VERSION };
   for (const k of FIELDS) o[k] = s[k];
   o.sea = serializeSeason(s.sea);
+  o.seq = serializeSeq(s.seq);
+  o.habit = serializeHabit(s.habit);
   return o;
 }
 
@@ -277,8 +393,14 @@ export function deserializeSeries(v: unknown, p?: AnomalyParams): SeriesState | 
   const sea = deserializeSeason(o.sea, DEFAULT_SEASON_PARAMS);
   if (!sea) return undefined;
   s.sea = sea;
+  const seq = deserializeSeq(o.seq);
+  if (!seq) return undefined;
+  s.seq = seq;
+  const habit = deserializeHabit(o.habit);
+  if (!habit) return undefined;
+  s.habit = habit;
   return s;
 }
 
 /** Approximate bytes held by one series state: its numbers, the object header and the seasonal history. */
-export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS);
+export const SERIES_STATE_BYTES = FIELDS.length * 8 + 64 + seasonStateBytes(DEFAULT_SEASON_PARAMS) + SEQ_BYTES + HABIT_BYTES;

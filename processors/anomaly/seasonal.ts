@@ -77,8 +77,8 @@ export function seasonExcess(st: SeasonState, x: number, q: SeasonParams): numbe
 }
 
 /**
- * Adds one block mean; returns the block's distance from the same phase one period ago in units of
- * that lag's typical difference, or NaN while no period can be judged yet. `floor` keeps a perfectly
+ * Adds one block mean; returns the block's signed difference from the same phase one period ago in
+ * units of that lag's typical difference, or NaN while no period can be judged yet. `floor` keeps a perfectly
  * repeating series from dividing by zero.
  */
 export function observeBlock(st: SeasonState, m: number, floor: number, q: SeasonParams): number {
@@ -113,7 +113,7 @@ export function observeBlock(st: SeasonState, m: number, floor: number, q: Seaso
   st.ringLo[b % N] = st.curLo;
   st.curHi = -Infinity;
   st.curLo = Infinity;
-  const r = best > 0 ? Math.abs(m - R[(b - best) % N]) / (bestD + floor) : NaN;
+  const r = best > 0 ? (m - R[(b - best) % N]) / (bestD + floor) : NaN;
   R[b % N] = m;
   st.blocks = b + 1;
   return r;
