@@ -191,6 +191,14 @@ export function normalTail(z: number): number {
   return 0.5 * (x >= 0 ? r : 2 - r);
 }
 
+/** Stages whose tail probabilities are combined (Bonferroni): point, short average, seasonal, quiet. */
+const STAGES = 4;
+
+/** The score of the smallest stage tail probability: −log10 of its Bonferroni bound, in `scoreDecades`, capped at 1. */
+function scoreOf(pMin: number, p: AnomalyParams): number {
+  return Math.min(1, -Math.log10(Math.min(1, Math.max(STAGES * pMin, 1e-300))) / p.scoreDecades);
+}
+
 /** Scores one point (0 = usual, 1 = as unusual as it gets) and learns from it. */
 export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number {
   if (!Number.isFinite(x)) return 0;
@@ -279,9 +287,8 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     // Judged only once the usual step it is compared with has a full memory: before that, a lull
     // in an ordinary cycle reads as a stuck series.
     const p4 = s.n > p.stepMemory ? normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12)) : 1;
-    const pv = Math.min(1, Math.max(4 * Math.min(p1, p2, p3, p4), 1e-300));
-    score = Math.min(1, -Math.log10(pv) / p.scoreDecades);
-    alarmScore = p3raw < p3 ? Math.min(1, -Math.log10(Math.min(1, Math.max(4 * Math.min(p1, p2, p3raw, p4), 1e-300))) / p.scoreDecades) : score;
+    score = scoreOf(Math.min(p1, p2, p3, p4), p);
+    alarmScore = p3raw < p3 ? scoreOf(Math.min(p1, p2, p3raw, p4), p) : score;
   }
 
   // Learn after scoring, so that a point never explains itself away; not while the scales settle.
