@@ -185,6 +185,10 @@ t.test('state survives serialisation exactly', async (t) => {
   const damaged = JSON.parse(JSON.stringify(serializeSeries(a)));
   damaged.sea.ring = damaged.sea.ring.slice(1);
   t.equal(deserializeSeries(damaged, DEFAULT_PARAMS), undefined);
+  // So is one whose sequence table is truncated.
+  const cut = JSON.parse(JSON.stringify(serializeSeries(a)));
+  cut.seq.tab = cut.seq.tab.slice(8);
+  t.equal(deserializeSeries(cut, DEFAULT_PARAMS), undefined, 'a truncated sequence table is refused');
   // The habituation memory survives too.
   const { values } = recurringBreaks();
   const h = newSeries(DEFAULT_PARAMS);

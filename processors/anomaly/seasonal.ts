@@ -123,25 +123,39 @@ export function seasonStateBytes(q: SeasonParams): number {
   return q.seasonBlocks * (8 + 4 + 4 + 4) + 4 * 80 + 48;
 }
 
+// The histories are saved as base64 of their bytes (host byte order, little-endian on every
+// platform Node supports): about a third of a JSON array of decimal numbers, for every series
+// persisted every `persist_interval`.
+const toBase64 = (a: Float64Array | Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+function fromBase64<T extends Float64Array | Float32Array>(v: unknown, make: (n: number) => T, n: number): T | undefined {
+  if (typeof v !== 'string') return undefined;
+  const bytes = Buffer.from(v, 'base64');
+  const out = make(n);
+  if (bytes.length !== out.byteLength) return undefined;
+  new Uint8Array(out.buffer).set(bytes);
+  return out.every((x) => Number.isFinite(x)) ? out : undefined;
+}
+
 export function serializeSeason(st: SeasonState): Record<string, unknown> {
   // The extremes of an empty block are ±Infinity, which JSON cannot carry: saved as null.
   const fin = (x: number) => (Number.isFinite(x) ? x : null);
   return {
-    blocks: st.blocks, period: st.period, familiar: st.familiar, ring: Array.from(st.ring), lagDiff: Array.from(st.lagDiff),
-    ringHi: Array.from(st.ringHi), ringLo: Array.from(st.ringLo), curHi: fin(st.curHi), curLo: fin(st.curLo),
+    blocks: st.blocks, period: st.period, familiar: st.familiar, ring: toBase64(st.ring), lagDiff: toBase64(st.lagDiff),
+    ringHi: toBase64(st.ringHi), ringLo: toBase64(st.ringLo), curHi: fin(st.curHi), curLo: fin(st.curLo),
   };
 }
-
-const finiteArray = (v: unknown, n: number): v is number[] =>
-  Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 
 export function deserializeSeason(v: unknown, q: SeasonParams): SeasonState | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Record<string, unknown>;
   if (typeof o.blocks !== 'number' || !Number.isInteger(o.blocks) || o.blocks < 0) return undefined;
   if (typeof o.period !== 'number' || !Number.isInteger(o.period) || o.period >= q.seasonBlocks || o.period > o.blocks) return undefined;
-  if (!finiteArray(o.ring, q.seasonBlocks) || !finiteArray(o.lagDiff, q.seasonBlocks)) return undefined;
-  if (!finiteArray(o.ringHi, q.seasonBlocks) || !finiteArray(o.ringLo, q.seasonBlocks)) return undefined;
+  const N = q.seasonBlocks;
+  const f64 = (n: number) => new Float64Array(n), f32 = (n: number) => new Float32Array(n);
+  const ring = fromBase64(o.ring, f64, N), lagDiff = fromBase64(o.lagDiff, f32, N);
+  const ringHi = fromBase64(o.ringHi, f32, N), ringLo = fromBase64(o.ringLo, f32, N);
+  if (!ring || !lagDiff || !ringHi || !ringLo) return undefined;
   if (typeof o.familiar !== 'boolean') return undefined;
   const extreme = (v: unknown, empty: number) => (v === null ? empty : typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   const curHi = extreme(o.curHi, -Infinity), curLo = extreme(o.curLo, Infinity);
@@ -149,10 +163,10 @@ export function deserializeSeason(v: unknown, q: SeasonParams): SeasonState | un
   const st = newSeasonState(q);
   st.blocks = o.blocks;
   st.period = o.period < 1 ? -1 : o.period;
-  st.ring.set(o.ring);
-  st.lagDiff.set(o.lagDiff);
-  st.ringHi.set(o.ringHi);
-  st.ringLo.set(o.ringLo);
+  st.ring = ring;
+  st.lagDiff = lagDiff;
+  st.ringHi = ringHi;
+  st.ringLo = ringLo;
   st.curHi = curHi;
   st.curLo = curLo;
   st.familiar = o.familiar;
