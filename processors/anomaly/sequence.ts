@@ -30,6 +30,8 @@ const CONTEXTS_BITS = 9;
 const CONTEXTS = 1 << CONTEXTS_BITS;
 const TAGS_AT = PAIRS + CONTEXTS;
 const TAB = TAGS_AT + PAIRS;
+/** The packed context keeps its last ORDER − 1 symbols before the next is appended. */
+const CTX_DROP = NSYM ** (ORDER - 1);
 /** Weight of the order-0 escape (in counts). */
 const ESCAPE = 0.25;
 
@@ -96,8 +98,7 @@ export function observeSymbol(st: SeqState, sym: number): number {
   if (st.marg[sym] === 65535) { halve(st.marg, NSYM); st.margTotal = 0; for (let i = 0; i < NSYM; i++) st.margTotal += st.marg[i]; }
   st.marg[sym]++;
   st.margTotal++;
-  const mod = NSYM ** (ORDER - 1);
-  st.ctx = (st.ctx % mod) * NSYM + sym;
+  st.ctx = (st.ctx % CTX_DROP) * NSYM + sym;
   st.seen++;
   return prob;
 }
