@@ -6,7 +6,7 @@
  */
 import { EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS } from './columns';
 import {
-  AnyValue, Attributes, Double, Exemplar, InstrumentationScope, KvList, Logs, Metrics, Resource, Traces, attributesToJs, anyValueToJs,
+  AnyValue, Attributes, Double, Exemplar, InstrumentationScope, KvList, Logs, Metrics, Resource, Traces, attributesToJs, anyValueToJs, streamAttributes,
 } from '../../src/model';
 
 /** A batch as posted to the writer thread. Every array is flat: `*_COLS` values per row. */
@@ -171,25 +171,25 @@ export function metricsToRows(m: Metrics): RowBatch {
             for (const p of d.dataPoints) {
               // An int point is bound as BigInt so SQLite stores it as INTEGER: typeof(value) keeps as_int vs as_double.
               const v = p.isInt ? BigInt(p.value) : Number(p.value);
-              num.push(mi, attrs(p.attributes), p.startTimeUnixNano, p.timeUnixNano, v, p.flags, exemplarsJson(p.exemplars));
+              num.push(mi, attrs(streamAttributes(p.attributes)), p.startTimeUnixNano, p.timeUnixNano, v, p.flags, exemplarsJson(p.exemplars));
             }
             break;
           case 'histogram':
             for (const p of d.dataPoints) {
-              hist.push(mi, attrs(p.attributes), p.startTimeUnixNano, p.timeUnixNano, p.count, p.sum ?? null, p.min ?? null, p.max ?? null,
+              hist.push(mi, attrs(streamAttributes(p.attributes)), p.startTimeUnixNano, p.timeUnixNano, p.count, p.sum ?? null, p.min ?? null, p.max ?? null,
                 JSON.stringify(p.bucketCounts), JSON.stringify(p.explicitBounds), p.flags, exemplarsJson(p.exemplars));
             }
             break;
           case 'exponentialHistogram':
             for (const p of d.dataPoints) {
-              exp.push(mi, attrs(p.attributes), p.startTimeUnixNano, p.timeUnixNano, p.count, p.sum ?? null, p.min ?? null, p.max ?? null,
+              exp.push(mi, attrs(streamAttributes(p.attributes)), p.startTimeUnixNano, p.timeUnixNano, p.count, p.sum ?? null, p.min ?? null, p.max ?? null,
                 p.scale, p.zeroCount, p.zeroThreshold, p.positive.offset, JSON.stringify(p.positive.bucketCounts),
                 p.negative.offset, JSON.stringify(p.negative.bucketCounts), p.flags, exemplarsJson(p.exemplars));
             }
             break;
           case 'summary':
             for (const p of d.dataPoints) {
-              sum.push(mi, attrs(p.attributes), p.startTimeUnixNano, p.timeUnixNano, p.count, p.sum, JSON.stringify(p.quantileValues), p.flags);
+              sum.push(mi, attrs(streamAttributes(p.attributes)), p.startTimeUnixNano, p.timeUnixNano, p.count, p.sum, JSON.stringify(p.quantileValues), p.flags);
             }
             break;
         }

@@ -1,10 +1,10 @@
 /** Anomaly events: log records with event.name "anomaly", as alert rules consume them. */
-import { Attributes, Double, LogRecord, Nanos, Resource, Severity, cloneResource, setAttr } from '../../src/model';
+import { ANOMALY_EXPECTED_MAX_ATTR, ANOMALY_EXPECTED_MIN_ATTR, ANOMALY_SCORE_ATTR, Attributes, Double, LogRecord, Nanos, Resource, Severity, cloneResource, setAttr } from '../../src/model';
 
 export const EVENT_NAME = 'anomaly';
-export const SCORE_ATTR = 'anomaly.score';
-export const EXPECTED_MIN_ATTR = 'anomaly.expected.min';
-export const EXPECTED_MAX_ATTR = 'anomaly.expected.max';
+export const SCORE_ATTR = ANOMALY_SCORE_ATTR;
+export const EXPECTED_MIN_ATTR = ANOMALY_EXPECTED_MIN_ATTR;
+export const EXPECTED_MAX_ATTR = ANOMALY_EXPECTED_MAX_ATTR;
 export const SCOPE_NAME = 'vigil/anomaly';
 
 export interface AnomalyEvent {

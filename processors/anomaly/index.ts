@@ -7,7 +7,7 @@
 import type { Component, Consumer, CreateSettings, ProcessorFactory } from '../../src/component';
 import {
   Attributes, Double, HistogramDataPoint, Metrics, NumberDataPoint, Signal, Temporality, ExponentialHistogramDataPoint,
-  FLAG_NO_RECORDED_VALUE, setAttr,
+  FLAG_NO_RECORDED_VALUE, setAttr, streamAttributes,
 } from '../../src/model';
 import { parseDuration } from '../../src/util/duration';
 import { CommonConfig, Selector, commonProperties, seriesKey, toParams } from './config';
@@ -92,7 +92,7 @@ export class AnomalyProcessor implements Component, Consumer<'metrics'> {
   private scoreNumber(name: string, res: Attributes, p: NumberDataPoint, counter: boolean, now: number): void {
     if (p.flags & FLAG_NO_RECORDED_VALUE) return;
     if (!this.selector.selected(name, res, p.attributes)) return;
-    const e = this.tracker.entry(seriesKey(name, res, stripOwn(p.attributes)), now);
+    const e = this.tracker.entry(seriesKey(name, res, streamAttributes(p.attributes)), now);
     let v = Number(p.value);
     if (counter) {
       // A cumulative counter is scored by its increase; a decrease means the counter restarted.
@@ -107,7 +107,7 @@ export class AnomalyProcessor implements Component, Consumer<'metrics'> {
   private scoreHistogram(name: string, res: Attributes, p: HistogramDataPoint | ExponentialHistogramDataPoint, cumulative: boolean, now: number): void {
     if (p.flags & FLAG_NO_RECORDED_VALUE) return;
     if (!this.selector.selected(name, res, p.attributes)) return;
-    const e = this.tracker.entry(seriesKey(name, res, stripOwn(p.attributes)), now);
+    const e = this.tracker.entry(seriesKey(name, res, streamAttributes(p.attributes)), now);
     const mode = this.s.config.histogram_value;
     const explicit = 'explicitBounds' in p;
     let count = p.count;
@@ -146,14 +146,6 @@ export class AnomalyProcessor implements Component, Consumer<'metrics'> {
   get seriesCount(): number {
     return this.tracker.size;
   }
-}
-
-/** Our own attributes must not split a series when data passes the processor twice. */
-function stripOwn(a: Attributes): Attributes {
-  if (!(SCORE_ATTR in a) && !(EXPECTED_MIN_ATTR in a)) return a;
-  const out: Attributes = {};
-  for (const k of Object.keys(a)) if (!k.startsWith('anomaly.')) setAttr(out, k, a[k]);
-  return out;
 }
 
 /** Quantile by linear interpolation inside the bucket, as Prometheus' histogram_quantile. */

@@ -10,7 +10,7 @@
  */
 import {
   Attributes, ExponentialHistogramDataPoint, HistogramDataPoint, Metrics, NumberDataPoint, SummaryDataPoint,
-  Temporality, nanosToMillis, stringValue, FLAG_NO_RECORDED_VALUE,
+  Temporality, nanosToMillis, stringValue, FLAG_NO_RECORDED_VALUE, streamAttributes,
 } from '../model';
 import { Labels, setLabel } from './labels';
 
@@ -98,7 +98,7 @@ export class SeriesStore {
         for (const p of points as Array<NumberDataPoint | HistogramDataPoint | ExponentialHistogramDataPoint | SummaryDataPoint>) {
           if (p.flags & FLAG_NO_RECORDED_VALUE) continue;
           const labels: Labels = { ...res };
-          attributesToLabels(labels, p.attributes);
+          attributesToLabels(labels, streamAttributes(p.attributes));
           const t = p.timeUnixNano ? nanosToMillis(p.timeUnixNano) : nowMs;
           const startMs = p.startTimeUnixNano ? nanosToMillis(p.startTimeUnixNano) : 0;
           const type = d.type === 'gauge' || d.type === 'sum' ? 'number' : d.type === 'summary' ? 'summary' : 'histogram';

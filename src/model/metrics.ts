@@ -1,10 +1,31 @@
 import {
   Attributes, InstrumentationScope, Nanos, Resource, SpanId, TraceId,
-  cloneAttributes, cloneResource, cloneScope,
+  cloneAttributes, cloneResource, cloneScope, setAttr,
 } from './common';
 
 /** OTLP AggregationTemporality values. */
 export const Temporality = { UNSPECIFIED: 0, DELTA: 1, CUMULATIVE: 2 } as const;
+/**
+ * Point attributes that annotate one point rather than identify its stream: the `anomaly`
+ * processor's verdict on it. They travel with the point (OTLP, file and debug exporters show them),
+ * but anything that keys series by attributes (a Prometheus series, a stored series, an alert
+ * rule's series, the anomaly processor's own state) must leave them out, or a score that changes
+ * with every point would make every point a new series.
+ */
+export const ANOMALY_SCORE_ATTR = 'anomaly.score';
+export const ANOMALY_EXPECTED_MIN_ATTR = 'anomaly.expected.min';
+export const ANOMALY_EXPECTED_MAX_ATTR = 'anomaly.expected.max';
+export const POINT_ANNOTATIONS: ReadonlySet<string> = new Set([ANOMALY_SCORE_ATTR, ANOMALY_EXPECTED_MIN_ATTR, ANOMALY_EXPECTED_MAX_ATTR]);
+
+/** The attributes that identify a point's stream: `attrs` without point annotations (the same object when it has none). */
+export function streamAttributes(attrs: Attributes): Attributes {
+  const keys = Object.keys(attrs);
+  if (!keys.some((k) => POINT_ANNOTATIONS.has(k))) return attrs;
+  const out: Attributes = {};
+  for (const k of keys) if (!POINT_ANNOTATIONS.has(k)) setAttr(out, k, attrs[k]);
+  return out;
+}
+
 /** DataPointFlags: the point is a "no recorded value" staleness marker. */
 export const FLAG_NO_RECORDED_VALUE = 1;
 

@@ -10,7 +10,7 @@
  */
 import {
   Attributes, FLAG_NO_RECORDED_VALUE, Metrics, Metric, Exemplar, InstrumentationScope, Resource, Temporality,
-  setAttr, stringValue,
+  setAttr, stringValue, streamAttributes,
 } from '../model';
 import { labelName, metricName, promUnit } from './naming';
 import { Labels, PointUpdate, PromExemplar, renderLabels, sortLabels } from './series';
@@ -143,7 +143,7 @@ export class Translator {
   /** `reserved` is the label the type's own samples add (`le`, `quantile`): an attribute of that name would duplicate it. */
   private pointLabels(base: Map<string, string>, attrs: Attributes, res: { job?: string; instance?: string }, reserved?: string): Labels {
     const m = new Map(base);
-    addAttributes(m, attrs);
+    addAttributes(m, streamAttributes(attrs));
     if (reserved) m.delete(reserved);
     if (res.job) m.set('job', res.job);
     if (res.instance) m.set('instance', res.instance);
