@@ -4,7 +4,8 @@
  * its own namespace of keys with JSON values. Components with heavier needs open their own tables
  * on `db` (prefix table names with the component type).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from './storage/sqlite';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -20,7 +21,7 @@ export class StateStore {
 
   private constructor(readonly path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    this.db = openSqlite(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS component_state (

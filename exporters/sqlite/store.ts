@@ -3,7 +3,8 @@
  * it read while the exporter writes), checks the schema version, and turns rows back into values
  * close to the data model.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqlite } from '../../src/storage/sqlite';
 import { AnyValue, KvList, Attributes } from '../../src/model';
 import { ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES, traceKey } from './schema';
 
@@ -20,7 +21,7 @@ export interface StoreReader {
  * need all 64 bits); call `.safeIntegers(false)` on a statement where numbers are wanted.
  */
 export function openStore(path: string): StoreReader {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const db = openSqlite(path, { readonly: true, fileMustExist: true });
   db.defaultSafeIntegers(true);
   db.pragma('busy_timeout = 2000');
   const row = db.prepare(`SELECT value FROM ${TABLES.meta} WHERE key = 'schema_version'`).get() as { value: string } | undefined;

@@ -9,7 +9,7 @@ import { createServer, Server } from 'node:http';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import Database from 'better-sqlite3';
+import { openSqlite } from '../../src/storage/sqlite';
 import type { CreateSettings, ExtensionFactory, Host } from '../../src/component';
 import { durationSchema, parseDuration } from '../../src/util/duration';
 import { listen, parseEndpoint } from '../../src/util/net';
@@ -94,7 +94,7 @@ function checkTcp(addr: string, timeoutMs: number): Promise<void> {
 }
 
 function checkSqlite(path: string, timeoutMs: number): void {
-  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: timeoutMs });
+  const db = openSqlite(path, { readonly: true, fileMustExist: true, timeout: timeoutMs });
   try {
     const r = db.pragma('quick_check', { simple: true });
     if (r !== 'ok') throw new Error(`quick_check: ${String(r)}`);
