@@ -217,6 +217,8 @@ function valuesOf(key: string, v: AnyValue, depth = 0): Inspected[] {
       return out;
     }
     if (key === 'url.path') return v.split('/').filter((s) => s.length > 1).slice(0, 64).map((text) => ({ text, plusAsSpace: false }));
+    // The application reads a Cookie header cookie by cookie: judge each value on its own.
+    if (key === 'http.request.header.cookie') return cookieValues(v);
     const t = v.trimStart();
     if ((t.startsWith('{') || t.startsWith('[')) && v.length < 1_000_000) {
       try {
@@ -227,12 +229,43 @@ function valuesOf(key: string, v: AnyValue, depth = 0): Inspected[] {
         // not JSON: inspect as text
       }
     }
-    if (key.indexOf('body') >= 0 && v.indexOf('=') > 0 && v.indexOf('&') > 0 && v.indexOf(' ') < 0) return valuesOf('url.query', v);
+    if (key.indexOf('body') >= 0 && isFormEncoded(v)) return valuesOf('url.query', v);
     return [{ text: v, plusAsSpace: false }];
   }
   if (Array.isArray(v) && depth < 2) return v.slice(0, 64).flatMap((x) => valuesOf(key, x, depth + 1));
   if (v instanceof KvList && depth < 2) return Object.values(v.values).slice(0, 64).flatMap((x) => valuesOf(key, x, depth + 1));
   return [];
+}
+
+/**
+ * application/x-www-form-urlencoded, one field or many: `name=value(&name=value)*`, names made of
+ * form-name characters, no raw white space (encoders turn it into + or %20).
+ */
+const FORM_NAME = /^[A-Za-z0-9_.\-\[\]%$]{1,128}=/;
+function isFormEncoded(v: string): boolean {
+  if (!FORM_NAME.test(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13) return false;
+  }
+  return true;
+}
+
+/** `a=1; b=2`: each cookie's value (percent-decoded by the detectors) and its name. */
+function cookieValues(v: string): Inspected[] {
+  const out: Inspected[] = [];
+  for (const part of v.split(';')) {
+    const p = part.trim();
+    if (!p) continue;
+    const eq = p.indexOf('=');
+    if (eq < 0) out.push({ text: p, plusAsSpace: false });
+    else {
+      if (eq > 2) out.push({ text: p.slice(0, eq), plusAsSpace: false });
+      out.push({ text: p.slice(eq + 1), plusAsSpace: false });
+    }
+    if (out.length >= 128) break;
+  }
+  return out;
 }
 
 function jsonLeaves(v: unknown, out: Inspected[], depth: number): void {

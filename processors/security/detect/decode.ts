@@ -121,7 +121,9 @@ export function htmlDecode(s: string): string {
  * one detector pass.
  */
 export function decodedForms(value: string, plusAsSpace = false): string[] {
-  const forms = [value];
+  // In a query string or form body "+" is a space: the raw text is never what the application
+  // reads ("select+size+10" is the words "select size 10", not an arithmetic expression).
+  const forms = plusAsSpace && value.indexOf('+') >= 0 ? [] : [value];
   let cur = value;
   for (let round = 0; round < 2; round++) {
     const next = percentDecode(cur, plusAsSpace && round === 0);

@@ -49,7 +49,7 @@ interface Folded {
   f: SqlToken[];
   trailingComment: boolean;
   comments: number;
-  /** A MySQL executable comment was used: a filter-evasion device with no benign use in a value. */
+  /** A MySQL executable comment or an optimizer hint was used: SQL syntax with no benign use in a value. */
   execComment: boolean;
 }
 
@@ -72,10 +72,15 @@ function fold(tokens: SqlToken[]): Folded {
     const tok = tokens[i];
     if (tok.t === 'c') {
       comments++;
-      if (tok.v === '/*!') execComment = true;
+      if (tok.v === '/*!' || tok.v === '/*+') execComment = true;
       continue;
     }
     const prev = f.length ? f[f.length - 1] : undefined;
+    // A cast ('{}'::jsonb, 1::int) keeps the value what it was.
+    if (tok.t === 'o' && tok.v === '::' && prev && VALUE.has(prev.t) && tokens[i + 1] && (tokens[i + 1].t === 'n' || tokens[i + 1].t === 'k')) {
+      i++;
+      continue;
+    }
     if (tok.t === 'o' && prev && prev.t === 'o' && OPERATOR_PREFIXES.has(prev.v) && /^[a-z]/.test(tok.v)) {
       f[f.length - 1] = tok;
       continue;
@@ -105,7 +110,10 @@ function nextNonComment(tokens: SqlToken[], from: number): SqlToken | undefined 
 }
 
 const VALUE = new Set<SqlClass>(['s', '1', 'v', 'n']);
-const COMPARISON = new Set(['not', '=', '<', '>', '<=', '>=', '<>', '!=', '<=>', 'like', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'glob', '!<', '!>']);
+const COMPARISON = new Set(['not', '=', '<', '>', '<=', '>=', '<>', '!=', '<=>', 'like', 'rlike', 'regexp', 'is', 'in', 'between', 'sounds', 'glob', '!<', '!>',
+  '<@', '@>', '?|', '?&']);
+/** Comparisons written with symbols only: text rarely puts them between two literals. */
+const SYMBOLIC_COMPARISON = new Set(['=', '<', '>', '<=', '>=', '<>', '!=', '<=>', '!<', '!>', '<@', '@>']);
 
 /** Ends of an expression: end of input, a comment, a statement separator, a closing paren. */
 function isEnd(tok: SqlToken | undefined): boolean {
@@ -218,7 +226,8 @@ function operandScore(f: SqlToken[], i: number, quote: number, depth = 0): numbe
     }
     return 0.4;
   }
-  if (a.t === 'v') return 0.85;
+  // @@version is SQL only; a lone @name is as often a mention in prose ("ping @bob and @alice").
+  if (a.t === 'v') return a.v === '@' ? (b && b.t === 'o' && b.v === ':=' ? 0.85 : 0.4) : 0.85;
   if (a.t === 'k' && a.v === 'case') return 0.85;
   if (!VALUE.has(a.t)) return 0.2;
   if (b && b.t === 'o' && b.v !== '.') {
@@ -314,7 +323,8 @@ function breakScore(f: SqlToken[], b: number, r: Reading, closedParens: number):
       if (VALUE.has(a.t) || a.t === 'f' || a.t === '(') {
         if (t.v === 'limit' || t.v === 'offset') return [(strong || r.trailing) && a.t === '1' && (isEnd(f[b + 2]) || f[b + 2].t === ',') ? 0.6 : 0.3, 'clause'];
         if (t.v === 'procedure') return [a.v === 'analyse' ? 0.95 : 0.5, 'clause'];
-        if (t.v === 'having' && (a.t === '(' || f[b + 2]?.t === 'o')) return [Math.max(0.6, operandScore(f, b + 1, quote)), 'clause'];
+        // HAVING needs a condition; "having issues?" is English.
+        if (t.v === 'having') return a.t === '(' || (f[b + 2]?.t === 'o' && COMPARISON.has(f[b + 2].v)) ? [Math.max(0.6, operandScore(f, b + 1, quote)), 'clause'] : [0.3, 'clause'];
         return [strong ? 0.85 : 0.45, 'clause'];
       }
       return [0.3, 'clause'];
@@ -338,8 +348,11 @@ function breakScore(f: SqlToken[], b: number, r: Reading, closedParens: number):
           if (a.t === '1' && isEnd(after)) return [symbolic ? 0.55 : 0.4, 'operator expression'];
           if (a.t !== 'n' && after && after.t === 'o' && COMPARISON.has(after.v) && f[b + 3] && (VALUE.has(f[b + 3].t) || f[b + 3].t === 'f') && f[b + 3].t !== 'n') return [0.8, 'operator expression'];
           const e = readExpression(f, b + 1);
-          if (e.closes && f[e.end - 1].q === quote && e.ops > 0) return [e.cmp ? 0.7 : e.words && e.literals < 2 ? 0.45 : 0.55, 'operator expression'];
+          // Without a comparison, a double-quoted reading is usually markup: x" / en / 2.0 / "…
+          if (e.closes && f[e.end - 1].q === quote && e.ops > 0) return [e.cmp ? 0.7 : (e.words && e.literals < 2) || quote === 34 ? 0.45 : 0.55, 'operator expression'];
         }
+        // 11!=1, '{"b":2}'::jsonb <@ '{"a":1}': the whole value is a comparison between literals.
+        if (!quote && b === 1 && prev && (prev.t === '1' || prev.t === 's') && a.t !== 'n' && SYMBOLIC_COMPARISON.has(t.v) && isEnd(after)) return [0.6, 'literal comparison'];
         if (!quote && a.t !== 'n' && !wordLed && after && after.t === 'o' && f[b + 3] && (f[b + 3].t === 'f' || f[b + 3].t === '(' || f[b + 3].t === 'v')) return [0.8, 'operator expression'];
         return [0, ''];
       }
@@ -352,6 +365,8 @@ function breakScore(f: SqlToken[], b: number, r: Reading, closedParens: number):
       // 1) FROM users WHERE ...: the value closes a sub-expression and rewrites the query's tail.
       if (t.v === 'from' && escaped && a && a.t === 'n' && (!f[b + 2] || f[b + 2].t === 'k' || f[b + 2].t === 'B' || f[b + 2].t === 'c' || f[b + 2].t === ';' || f[b + 2].t === 'U')) return [0.7, 'clause'];
       if (t.v === 'if' && a && a.t === '(') return [0.7, 'conditional'];
+      // 1)) AS alias WHERE 3368=3368: sqlmap closes the query's brackets and names them.
+      if (t.v === 'as' && escaped && a && a.t === 'n' && f[b + 2]) return breakScore(f, b + 2, r, closedParens);
       return [0, ''];
     }
     case 'f':
@@ -416,7 +431,7 @@ function anywhereScore(f: SqlToken[], quote: number, trailing: boolean): [number
           // Nested calls, ascii(substring(version() ...)): expressions, not text.
           s = 0.75;
           r = 'nested calls';
-        } else if (inner.t === 'v' && inner.v === '@') {
+        } else if (inner.t === 'v' && inner.v.startsWith('@')) {
           s = 0.75;
           r = 'server variable';
         } else if ((t.v === 'if' || t.v === 'iif' || t.v === 'elt' || t.v === 'nullif') && VALUE.has(inner.t) && f[i + 3]?.t === 'o' && COMPARISON.has(f[i + 3].v)) {

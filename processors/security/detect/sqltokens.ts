@@ -104,6 +104,12 @@ export function tokenizeSql(s: string, quote: 0 | 34 | 39, maxTokens = 128): Sql
     }
     if (c === 91 /* [ */) {
       const end = s.slice(i + 1, i + 130).indexOf(']') + i + 1;
+      const prev = out[out.length - 1];
+      if (end > i && prev && (prev.t === 'n' || prev.t === ')') && !isSpace(s.charCodeAt(i - 1))) {
+        // A subscript (array[id], (expr)[1], PostgreSQL arrays): part of the value before it.
+        i = end + 1;
+        continue;
+      }
       if (end > i) {
         out.push({ t: 'n', v: '[' });
         i = end + 1;
@@ -165,6 +171,11 @@ export function tokenizeSql(s: string, quote: 0 | 34 | 39, maxTokens = 128): Sql
       out.push({ t, v: word });
       continue;
     }
+    if (c === 64 /* @ */ && s.charCodeAt(i + 1) === 62 /* > */) {
+      out.push({ t: 'o', v: '@>' });
+      i += 2;
+      continue;
+    }
     if (c === 64 /* @ */) {
       let j = i + 1;
       if (s.charCodeAt(j) === 64) j++;
@@ -175,7 +186,10 @@ export function tokenizeSql(s: string, quote: 0 | 34 | 39, maxTokens = 128): Sql
       } else {
         while (j < n && (isWordChar(s.charCodeAt(j)) || s.charCodeAt(j) === 46)) j++;
       }
-      out.push({ t: 'v', v: '@' });
+      // '@@x' is a server variable (only SQL has it), and so are '@1', '@"x"'; '@name' is also how
+      // people mention each other ('@' then a letter).
+      const mention = ((s.charCodeAt(i + 1) | 32) >= 97 && (s.charCodeAt(i + 1) | 32) <= 122);
+      out.push({ t: 'v', v: mention ? '@' : '@@' });
       i = j;
       continue;
     }
@@ -202,7 +216,8 @@ export function tokenizeSql(s: string, quote: 0 | 34 | 39, maxTokens = 128): Sql
         continue;
       }
       const end = s.indexOf('*/', i + 2);
-      out.push({ t: 'c', v: '/*' });
+      // /*+ ... */ is an optimizer hint (Oracle, MySQL 8): SQL syntax, not a remark.
+      out.push({ t: 'c', v: s.charCodeAt(i + 2) === 43 ? '/*+' : '/*' });
       i = end < 0 ? n : end + 2;
       continue;
     }
@@ -312,8 +327,10 @@ function readNumber(s: string, i: number): number {
   return j;
 }
 
-const OPS3 = new Set(['<=>', '!<>']);
-const OPS2 = new Set(['<=', '>=', '<>', '!=', '||', '&&', '<<', '>>', ':=', '::', '!<', '!>', '^=', '|=', '&=', '+=', '-=', '*=', '/=', '%=']);
+// PostgreSQL's JSON and array operators (<@, ->>, ?|, ?&; @> is read with variables) are comparisons and accessors too.
+const OPS3 = new Set(['<=>', '!<>', '->>']);
+const OPS2 = new Set(['<=', '>=', '<>', '!=', '||', '&&', '<<', '>>', ':=', '::', '!<', '!>', '^=', '|=', '&=', '+=', '-=', '*=', '/=', '%=',
+  '<@', '->', '?|', '?&', '&<', '&>']);
 const OPS1 = '=<>!|&^~+-*/%:?\\';
 
 function readOperator(s: string, i: number): number {

@@ -9,6 +9,7 @@
  * Single forward scans with bounded look-ahead; no regular expressions.
  */
 import { htmlDecode } from './decode';
+import { scoreJsCode } from './jscode';
 
 export const XSS_THRESHOLD = 0.5;
 
@@ -21,7 +22,7 @@ export interface XssFinding {
 /** Elements that run or load script, or change how the page is parsed, by merely existing. */
 const SCRIPT_ELEMENTS: Record<string, number> = Object.assign(Object.create(null) as Record<string, number>, {
   script: 0.95, iframe: 0.9, frame: 0.85, frameset: 0.8, object: 0.9, embed: 0.9, applet: 0.9, svg: 0.7, math: 0.6,
-  base: 0.85, xml: 0.7, import: 0.8, vmlframe: 0.9, xss: 0.8, style: 0.7, link: 0.6, meta: 0.6, isindex: 0.7,
+  base: 0.85, xml: 0.7, import: 0.8, vmlframe: 0.9, xss: 0.8, style: 0.7, isindex: 0.7,
   template: 0.5, portal: 0.7, handler: 0.8, listener: 0.8, set: 0.5, animate: 0.5, 'xml:namespace': 0.7, noscript: 0.5,
 });
 
@@ -125,8 +126,9 @@ function leadingWord(raw: string): string {
 }
 
 /**
- * Style values: script in CSS (expression(), script URLs, bindings) scores high; any other
- * injected style still scores as CSS injection (overlays, exfiltration through url()).
+ * Style values: script in CSS (expression(), script URLs, bindings) scores high, loading from
+ * elsewhere (url(), @import) is CSS injection's exfiltration channel. Plain declarations
+ * (`color: red; margin: 0 auto`) are what every page's markup carries: low.
  */
 function styleScore(raw: string): number {
   const v = normalizeCss(raw);
@@ -134,7 +136,53 @@ function styleScore(raw: string): number {
   if (v.indexOf('javascript:') >= 0 || v.indexOf('vbscript:') >= 0) return 0.9;
   if (v.indexOf('behavior') >= 0 || v.indexOf('binding') >= 0) return 0.85;
   if (v.indexOf('url(') >= 0 || v.indexOf('@import') >= 0) return 0.65;
-  return 0.55;
+  return cssConfusion(raw) ? 0.55 : 0.2;
+}
+
+/**
+ * Inline CSS that plays on the CSS parser rather than styling: braces or brackets that end the
+ * declaration block, markup, backslash escapes, control characters, an unbalanced quote. Authors'
+ * inline styles (`color: red; margin: 0 auto; font-family: "Open Sans"`) use none of them.
+ */
+function cssConfusion(raw: string): boolean {
+  const v = htmlDecode(raw.length > 2048 ? raw.slice(0, 2048) : raw);
+  let single = 0;
+  let double = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 123 || c === 125 || c === 91 || c === 93 || c === 60 || c === 62 || c === 92 || c < 32 || c === 0xfffd) return true;
+    if (c === 39) single++;
+    else if (c === 34) double++;
+  }
+  return single % 2 === 1 || double % 2 === 1;
+}
+
+/**
+ * <link> and <meta> are ordinary head markup; what makes them dangerous is what they point at:
+ * an HTML import or a stylesheet from another origin, a refresh to a script URL or a cookie.
+ */
+/** <link rel=stylesheet href=//elsewhere>: CSS from an origin the page did not choose. */
+function foreignStylesheet(tagText: string): boolean {
+  const v = tagText.toLowerCase();
+  if (v.indexOf('stylesheet') < 0) return false;
+  const h = v.indexOf('href');
+  if (h < 0) return false;
+  let k = h + 4;
+  while (k < v.length && (isHtmlSpace(v.charCodeAt(k)) || v[k] === '=' || v[k] === '"' || v[k] === "'")) k++;
+  return v.startsWith('//', k) || v.startsWith('http:', k) || v.startsWith('https:', k);
+}
+
+function headElementScore(tag: string, name: string, value: string): number {
+  const v = value.toLowerCase();
+  if (tag === 'link') {
+    if (name === 'rel' && v.indexOf('import') >= 0) return 0.8;
+    if (name === 'href' && v.startsWith('data:')) return 0.75;
+  } else if (tag === 'meta') {
+    if (name === 'http-equiv' && (v.indexOf('refresh') >= 0 || v.indexOf('set-cookie') >= 0 || v === 'link')) return 0.65;
+    // A charset the page never declares itself (UTF-7 and kin) turns harmless bytes into markup.
+    if ((name === 'charset' || name === 'content') && v.indexOf('utf-7') >= 0 || v.indexOf('utf7') >= 0) return 0.7;
+  }
+  return 0;
 }
 
 /** Calls and properties that XSS payloads use to prove or exploit execution. */
@@ -263,6 +311,13 @@ function scanAttributes(s: string, i: number, inTag: boolean, tag: string): Attr
       a = 0.3;
     }
     if (tag === 'form' && name === 'action' && a === 0) a = 0.2;
+    if ((tag === 'link' || tag === 'meta') && hasValue) {
+      const h = headElementScore(tag, name, value);
+      if (h > a) {
+        a = h;
+        why = `${name}=${value.slice(0, 24)}`;
+      }
+    }
     if (a > score) {
       score = a;
       reason = why;
@@ -311,6 +366,10 @@ function scanMarkup(s: string): XssFinding {
         score = Math.max(el, attrs.score);
         reason = attrs.score > el ? `${attrs.reason} on <${tag}>` : `<${tag}> element`;
         if (el > 0 && attrs.score > 0.5) score = Math.min(1, score + 0.05);
+        if (tag === 'link' && score < 0.55 && foreignStylesheet(s.slice(j, attrs.end))) {
+          score = 0.55;
+          reason = 'stylesheet from another origin';
+        }
         if (score === 0) score = 0.2;
       }
     } else if (c === 33 /* <! */) {
@@ -373,6 +432,10 @@ export function scoreXss(value: string): XssFinding {
   }
   if (best.score < 0.8 && value.indexOf('(') >= 0 || value.indexOf('document.') >= 0) {
     const j = scanScript(value);
+    if (j.score > best.score) best = j;
+  }
+  if (best.score < 0.9 && (value.indexOf('`') >= 0 || value.indexOf('[') >= 0 || value.indexOf('${') >= 0)) {
+    const j = scoreJsCode(value);
     if (j.score > best.score) best = j;
   }
   if (best.score < 0.95 && value.indexOf(':') >= 0) {
