@@ -13,8 +13,8 @@ const cfg = { maxFailures: 5, windowMs: 10 * MIN, blockMs: 10 * MIN, stuffingUse
 t.test('brute force: 5 failures in 10 minutes block the IP for 10 minutes', async (t) => {
   const bf = new BruteForceDetector(cfg);
   const t0 = 1_700_000_000_000;
-  for (let i = 0; i < 4; i++) t.same(bf.failure('alice', '203.0.113.9', t0 + i * 1000), [], `failure ${i + 1} is below the threshold`);
-  const threats = bf.failure('alice', '203.0.113.9', t0 + 5000);
+  for (let i = 0; i < 4; i++) t.same(bf.failure('alice', '203.0.113.9', t0 + i * 1000, t0 + i * 1000), [], `failure ${i + 1} is below the threshold`);
+  const threats = bf.failure('alice', '203.0.113.9', t0 + 5000, t0 + 5000);
   t.equal(threats.length, 2, 'user and IP thresholds crossed together');
   t.ok(threats.some((x) => x.type === 'brute_force' && x.key === 'ip:203.0.113.9' && x.blockedUntilMs === t0 + 5000 + 10 * MIN));
   t.ok(bf.isBlocked('203.0.113.9', t0 + 6000));
@@ -26,14 +26,14 @@ t.test('brute force: 5 failures in 10 minutes block the IP for 10 minutes', asyn
 t.test('brute force: failures spread beyond the window do not add up', async (t) => {
   const bf = new BruteForceDetector(cfg);
   const t0 = 1_700_000_000_000;
-  for (let i = 0; i < 10; i++) t.same(bf.failure('bob', '198.51.100.1', t0 + i * 3 * MIN), []);
+  for (let i = 0; i < 10; i++) t.same(bf.failure('bob', '198.51.100.1', t0 + i * 3 * MIN, t0 + i * 3 * MIN), []);
 });
 
 t.test('credential stuffing: many users failing from one IP', async (t) => {
   const bf = new BruteForceDetector(cfg);
   const t0 = 1_700_000_000_000;
   let threats: ReturnType<BruteForceDetector['failure']> = [];
-  for (let i = 0; i < 5; i++) threats = bf.failure(`user${i}`, '192.0.2.66', t0 + i);
+  for (let i = 0; i < 5; i++) threats = bf.failure(`user${i}`, '192.0.2.66', t0 + i, t0 + i);
   t.equal(threats.length, 1);
   t.equal(threats[0].type, 'credential_stuffing');
   t.equal(threats[0].distinctUsers, 5);
@@ -42,11 +42,11 @@ t.test('credential stuffing: many users failing from one IP', async (t) => {
 t.test('brute force state survives a snapshot/restore and stays bounded', async (t) => {
   const bf = new BruteForceDetector({ ...cfg, maxTracked: 100 });
   const t0 = 1_700_000_000_000;
-  for (let i = 0; i < 5000; i++) bf.failure(`u${i}`, `10.1.${i >> 8}.${i & 255}`, t0);
+  for (let i = 0; i < 5000; i++) bf.failure(`u${i}`, `10.1.${i >> 8}.${i & 255}`, t0, t0);
   const snap = bf.snapshot(t0);
   t.ok(snap.users.length <= 100 && snap.ips.length <= 100, 'LRU caps hold under a flood of distinct keys');
   const one = new BruteForceDetector(cfg);
-  for (let i = 0; i < 5; i++) one.failure('carol', '203.0.113.50', t0 + i);
+  for (let i = 0; i < 5; i++) one.failure('carol', '203.0.113.50', t0 + i, t0 + i);
   const copy = new BruteForceDetector(cfg);
   copy.restore(JSON.parse(JSON.stringify(one.snapshot(t0 + 10))), t0 + 10);
   t.ok(copy.isBlocked('203.0.113.50', t0 + 20));

@@ -41,7 +41,8 @@ interface CheckResult {
   checked_at: string;
 }
 
-const OK_STATES = new Set(['ok', 'starting']);
+// 'starting' is not ready: until every component has started, some API routes may be missing.
+const OK_STATES = new Set(['ok']);
 
 export async function runCheck(c: CheckConfig): Promise<CheckResult> {
   const timeoutMs = parseDuration(c.timeout);

@@ -13,7 +13,7 @@ export interface SecurityConfig {
   max_value_length: number;
   user_attributes: string[];
   client_address_attributes: string[];
-  brute_force: { enabled: boolean; max_failures: number; window: string | number; block_duration: string | number; stuffing_users: number };
+  brute_force: { enabled: boolean; max_failures: number; window: string | number; block_duration: string | number; stuffing_users: number; clock_skew: string | number; blocked_report_interval: string | number };
   rate_limit: { enabled: boolean; rules: RateLimitRule[] };
   profile: { enabled: boolean; min_observations: number; threshold: number; max_users: number; max_items_per_user: number };
   threat_intel: { files: string[]; include_private: boolean; reload_interval: string | number; score: number };
@@ -45,6 +45,10 @@ export const securityConfigSchema = {
       properties: {
         enabled: bool(true), max_failures: num(5, { minimum: 1 }), window: durationSchema('10m'), block_duration: durationSchema('10m'),
         stuffing_users: num(5, { minimum: 2 }),
+        // How far back a failure's own timestamp is believed; windows and bans run on receive time.
+        clock_skew: durationSchema('1m'),
+        // While an IP is blocked, one blocked_source event per interval (with the count), not one per request.
+        blocked_report_interval: durationSchema('1m'),
       },
     },
     rate_limit: {

@@ -62,6 +62,7 @@ export class SecurityEngine {
     this.bruteForce = new BruteForceDetector({
       maxFailures: bf.max_failures, windowMs: parseDuration(bf.window), blockMs: parseDuration(bf.block_duration),
       stuffingUsers: bf.stuffing_users, maxTracked: cfg.max_tracked,
+      clockSkewMs: parseDuration(bf.clock_skew), blockedReportMs: parseDuration(bf.blocked_report_interval),
     });
     if (cfg.rate_limit.enabled) this.rateLimiter = new RateLimiter(cfg.rate_limit.rules, cfg.max_tracked);
     if (cfg.profile.enabled) this.profiles = new ProfileStore({ minObservations: cfg.profile.min_observations, maxUsers: cfg.profile.max_users, maxItems: cfg.profile.max_items_per_user });
@@ -162,8 +163,8 @@ export class SecurityEngine {
     return this.recent;
   }
 
-  blocked(now: number): Array<BlockEntry & { expires_at: string }> {
-    return this.bruteForce.blockList(now).map((b) => ({ ...b, expires_at: new Date(b.until).toISOString() }));
+  blocked(now: number): Array<Pick<BlockEntry, 'ip' | 'reason' | 'since' | 'until' | 'attempts'> & { expires_at: string }> {
+    return this.bruteForce.blockList(now).map((b) => ({ ip: b.ip, reason: b.reason, since: b.since, until: b.until, attempts: b.attempts ?? 0, expires_at: new Date(b.until).toISOString() }));
   }
 
   status(now: number): Record<string, unknown> {

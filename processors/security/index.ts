@@ -110,12 +110,11 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
     const event = rec.eventName || stringValue(a['event.name']) || '';
     const user = this.first(a, this.s.config.user_attributes);
     const ip = this.first(a, this.s.config.client_address_attributes);
-    const t = rec.timeUnixNano ? Number(rec.timeUnixNano / 1_000_000n) : now;
-    // Windows run on the event's own time when it is plausible (late batches), else on arrival.
-    const at = Math.abs(t - now) < 3_600_000 ? t : now;
+    // The event's own time is only a hint: windows and bans run on the receive clock (bruteforce.ts).
+    const eventMs = rec.timeUnixNano ? Number(rec.timeUnixNano / 1_000_000n) : rec.observedTimeUnixNano ? Number(rec.observedTimeUnixNano / 1_000_000n) : undefined;
     if (this.s.config.brute_force.enabled) {
       if (FAILURE_EVENTS.has(event) || DENIED_EVENTS.has(event)) {
-        for (const bf of this.engine.bruteForce.failure(FAILURE_EVENTS.has(event) ? user : undefined, ip, at)) {
+        for (const bf of this.engine.bruteForce.failure(FAILURE_EVENTS.has(event) ? user : undefined, ip, eventMs, now)) {
           threats.push({ type: bf.type, score: bf.score, evidence: bf.evidence, attribute: 'event.name', detector: 'brute_force' });
         }
       } else if (SUCCESS_EVENTS.has(event)) {
@@ -130,8 +129,13 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
   private sourceChecks(ip: string, threats: Threat[], now: number): void {
     const m = this.engine.intel?.lookup(ip);
     if (m) threats.push({ type: 'threat_intel', score: this.s.config.threat_intel.score, evidence: `source in ${m.feed} (${m.cidr}${m.note ? ` ; ${m.note}` : ''})`, attribute: 'client.address', detector: 'threat_intel' });
-    if (this.engine.bruteForce.isBlocked(ip, now) && !threats.some((t) => t.type === 'brute_force' || t.type === 'credential_stuffing')) {
-      threats.push({ type: 'blocked_source', score: 0.5, evidence: 'request from a blocked address', attribute: 'client.address', detector: 'block_list' });
+    if (threats.some((t) => t.type === 'brute_force' || t.type === 'credential_stuffing')) return;
+    // Aggregated: the first request after the block, then one summary per interval, not one event
+    // per attempt (a blocked bot retrying every second would otherwise flood the event stream).
+    const r = this.engine.bruteForce.blockedRequest(ip, now);
+    if (r) {
+      const evidence = r.first ? `request from a blocked address (${r.entry.reason} until ${new Date(r.entry.until).toISOString()})` : `${r.attempts} requests from a blocked address since the last report (${r.entry.attempts} while blocked)`;
+      threats.push({ type: 'blocked_source', score: 0.5, evidence, attribute: 'client.address', detector: 'block_list' });
     }
   }
 

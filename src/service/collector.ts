@@ -207,8 +207,10 @@ export class Collector implements Host {
   async start(): Promise<void> {
     const extensions = [...this.nodes.values()].filter((n) => n.kind === 'extension');
     const flow = this.upstreamFirst().reverse(); // downstream first: exporters ... receivers
+    // Every component is 'starting' before the first starts: a health check must not read
+    // "all ok" from the few that have started while later ones still register their API routes.
+    for (const n of [...extensions, ...flow]) this.reportStatus(n.id, 'starting');
     for (const n of [...extensions, ...flow]) {
-      this.reportStatus(n.id, 'starting');
       try {
         await n.instance.start?.(this);
       } catch (e) {

@@ -4,7 +4,7 @@
  * with the reasons; profiles need `minObservations` before they score anything, and both the
  * per-user sets and the number of users are capped.
  */
-import { Lru } from './lru';
+import { LRUCache } from 'lru-cache';
 
 export interface ProfileConfig {
   minObservations: number;
@@ -54,10 +54,10 @@ function bump(map: Record<string, number>, key: string, cap: number): void {
 }
 
 export class ProfileStore {
-  private readonly users: Lru<string, UserProfile>;
+  private readonly users: LRUCache<string, UserProfile>;
 
   constructor(readonly cfg: ProfileConfig) {
-    this.users = new Lru(cfg.maxUsers);
+    this.users = new LRUCache({ max: cfg.maxUsers });
   }
 
   /** Scores the request against the profile as it was, then learns from it. */
@@ -114,7 +114,7 @@ export class ProfileStore {
   }
 
   snapshot(): Array<[string, UserProfile]> {
-    return [...this.users.entries()];
+    return [...this.users.rentries()];
   }
 
   restore(entries: Array<[string, UserProfile]>): void {

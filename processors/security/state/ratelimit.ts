@@ -3,7 +3,7 @@
  * the bucket empty is over the limit; the threat is raised once per burst (when the bucket first
  * runs dry), not for every request that follows.
  */
-import { Lru } from './lru';
+import { LRUCache } from 'lru-cache';
 
 export interface RateLimitRule {
   /** What the bucket is keyed on. */
@@ -29,10 +29,10 @@ export interface RateLimitThreat {
 }
 
 export class RateLimiter {
-  private readonly buckets: Lru<string, Bucket>;
+  private readonly buckets: LRUCache<string, Bucket>;
 
   constructor(readonly rules: RateLimitRule[], maxTracked: number) {
-    this.buckets = new Lru(maxTracked);
+    this.buckets = new LRUCache({ max: maxTracked });
   }
 
   hit(ids: { user?: string; ip?: string; endpoint?: string }, now: number): RateLimitThreat[] {
