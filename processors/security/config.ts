@@ -22,7 +22,19 @@ export interface SecurityConfig {
   recent_window: string | number;
   persist: boolean;
   persist_interval: string | number;
+  crs: CrsConfig;
 }
+
+export interface CrsConfig {
+  enabled: boolean;
+  /** Rule files or directories; empty: Debian's CRS at DEFAULT_CRS_PATH when installed. */
+  rules: string[];
+  paranoia_level: number;
+  anomaly_threshold: number;
+}
+
+/** Where Debian's modsecurity-crs package installs the CRS 3.3 rules. */
+export const DEFAULT_CRS_PATH = '/usr/share/modsecurity-crs/rules';
 
 const bool = (d: boolean) => ({ type: 'boolean', default: d });
 const num = (d: number, extra: Record<string, unknown> = {}) => ({ type: 'number', default: d, ...extra });
@@ -80,5 +92,14 @@ export const securityConfigSchema = {
     recent_window: durationSchema('15m'),
     persist: bool(true),
     persist_interval: durationSchema('30s'),
+    crs: {
+      type: 'object', additionalProperties: false, default: {},
+      properties: {
+        enabled: bool(true),
+        rules: strings([]),
+        paranoia_level: num(1, { minimum: 1, maximum: 4 }),
+        anomaly_threshold: num(5, { minimum: 1 }),
+      },
+    },
   },
 } as const;

@@ -9,7 +9,9 @@ import type { ApiServer } from '../../src/api';
 import { StateStore } from '../../src/state';
 import type { Telemetry } from '../../src/telemetry';
 import { parseDuration } from '../../src/util/duration';
-import type { SecurityConfig } from './config';
+import { existsSync } from 'node:fs';
+import { DEFAULT_CRS_PATH, SecurityConfig } from './config';
+import { CrsRuleSet, LoadResult } from './crs/ruleset';
 import { BlockEntry, BruteForceDetector, BruteForceSnapshot } from './state/bruteforce';
 import { ProfileStore, UserProfile } from './state/profile';
 import { RateLimiter } from './state/ratelimit';
@@ -17,7 +19,7 @@ import { ThreatIntel } from './state/threatintel';
 
 export type ThreatType =
   | 'sql_injection' | 'xss' | 'brute_force' | 'credential_stuffing' | 'rate_limit' | 'anomalous_behavior'
-  | 'threat_intel' | 'blocked_source';
+  | 'threat_intel' | 'blocked_source' | 'web_attack';
 
 export interface Threat {
   type: ThreatType;
@@ -43,12 +45,43 @@ interface RecentThreat {
 }
 
 const engines = new Map<string, SecurityEngine>();
+/** Rule sets by path list: several processors (or restarts) share one compiled copy. */
+const ruleSets = new Map<string, { ruleset: CrsRuleSet; result: LoadResult }>();
+
+/**
+ * The CRS rule set a config asks for: its `crs.rules`, else Debian's package when installed.
+ * Unreadable files named in the config are an error at start; a missing package is not.
+ */
+export function loadCrs(cfg: SecurityConfig, logger: Logger): CrsRuleSet | undefined {
+  if (!cfg.crs.enabled) return undefined;
+  const paths = cfg.crs.rules.length ? cfg.crs.rules : existsSync(DEFAULT_CRS_PATH) ? [DEFAULT_CRS_PATH] : [];
+  if (!paths.length) {
+    logger.warn(`security: OWASP CRS not found at ${DEFAULT_CRS_PATH} (install modsecurity-crs or set crs.rules); running Vigil's own detectors only`);
+    return undefined;
+  }
+  const key = paths.join('\u0000');
+  let loaded = ruleSets.get(key);
+  if (!loaded) {
+    try {
+      loaded = CrsRuleSet.load(paths);
+    } catch (e) {
+      throw new Error(`security: cannot load CRS rules from ${paths.join(', ')}: ${(e as Error).message}`);
+    }
+    ruleSets.set(key, loaded);
+    const r = loaded.result;
+    logger.info({ files: r.files.length, rules: r.rules, control: r.control, unsupported: r.unsupported.length, paranoia_level: cfg.crs.paranoia_level }, 'security: OWASP CRS rules loaded');
+    // Rules that cannot run are named, each with the reason, never dropped silently.
+    for (const u of r.unsupported) logger.warn(`security: CRS rule not run: ${u}`);
+  }
+  return loaded.ruleset;
+}
 
 export class SecurityEngine {
   readonly bruteForce: BruteForceDetector;
   readonly rateLimiter?: RateLimiter;
   readonly profiles?: ProfileStore;
   readonly intel?: ThreatIntel;
+  readonly crs?: CrsRuleSet;
   private readonly recent: RecentThreat[] = [];
   private readonly recentMs: number;
   private store?: StateStore;
@@ -70,6 +103,7 @@ export class SecurityEngine {
       this.intel = new ThreatIntel(cfg.threat_intel.files, cfg.threat_intel.include_private, (file, err) => logger.warn({ file, err: err.message }, 'security: cannot read threat-intel feed'));
     }
     this.recentMs = parseDuration(cfg.recent_window);
+    this.crs = loadCrs(cfg, logger);
     this.threatCounter = telemetry.counter('vigil_processor_security_threats_total', 'Threats detected by type and severity', ['processor', 'type', 'severity']);
   }
 

@@ -10,7 +10,8 @@ import { AnyValue, Attributes, Double, KvList, LogRecord, Logs, Signal, Span, Sp
 import { SecurityConfig, securityConfigSchema } from './config';
 import { inspectValue } from './detect/injection';
 import { scoreStatement } from './detect/statement';
-import { SecurityEngine, Threat, severityOf } from './engine';
+import { SecurityEngine, Threat, ThreatType, severityOf } from './engine';
+import { crsRequest } from './crs/request';
 
 export const THREAT_ATTR = {
   type: 'security.threat.type',
@@ -82,6 +83,8 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
         if (!this.exact.has(key) && !this.prefixes.some((p) => key.startsWith(p))) continue;
         this.injections(key, a[key], threats);
       }
+      // CRS reads incoming requests: server spans (client spans are this service's own calls).
+      if (this.engine.crs && (span.kind === SpanKind.SERVER || span.kind === SpanKind.UNSPECIFIED)) this.crs(a, threats);
       const endpoint = stringValue(a['http.route']) ?? stringValue(a['url.path']);
       const status = Number(stringValue(a['http.response.status_code']) ?? stringValue(a['http.status_code']) ?? 0);
       if (this.engine.rateLimiter) {
@@ -148,6 +151,40 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
       }
       if (r.xss.score >= cfg.xss.threshold) {
         threats.push({ type: 'xss', score: r.xss.score, evidence: `${r.xss.reason} (${r.xss.context}): ${truncate(value.text)}`, attribute: key, detector: 'xss' });
+      }
+    }
+  }
+
+  /**
+   * Runs the OWASP CRS rules on the request. Past CRS's anomaly threshold, each attack family
+   * becomes a threat (or strengthens Vigil's own finding of the same type) carrying the rule ids
+   * and messages. Score: CRS's points mapped to 0.75 at the threshold rising to 0.95; when Vigil's
+   * detector agrees, the higher of the two plus 0.1.
+   */
+  private crs(a: Attributes, threats: Threat[]): void {
+    const cfg = this.s.config.crs;
+    const ev = this.engine.crs!.evaluate(crsRequest(a), cfg.paranoia_level);
+    if (ev.score < cfg.anomaly_threshold) return;
+    const families = new Map<ThreatType, typeof ev.matches>();
+    for (const m of ev.matches) {
+      const type: ThreatType = m.category === 'sqli' ? 'sql_injection' : m.category === 'xss' ? 'xss' : 'web_attack';
+      const list = families.get(type) ?? [];
+      list.push(m);
+      families.set(type, list);
+    }
+    for (const [type, ms] of families) {
+      const points = ms.reduce((n, m) => n + m.points, 0);
+      const crsScore = Math.min(0.95, 0.75 + 0.05 * Math.max(0, Math.floor((points - cfg.anomaly_threshold) / 2)));
+      const ids = ms.slice(0, 4).map((m) => `${m.id} ${m.msg}`).join('; ');
+      const evidence = `CRS ${ids}${ms.length > 4 ? ` (+${ms.length - 4} rules)` : ''} (anomaly ${ev.score}, PL${cfg.paranoia_level}): ${truncate(ms[0].value)}`;
+      const own = threats.find((t) => t.type === type);
+      if (own) {
+        own.score = Math.round(Math.min(1, Math.max(own.score, crsScore) + 0.1) * 100) / 100;
+        own.evidence = `${own.evidence}; ${evidence}`.slice(0, 600);
+        own.detector = `${own.detector}+crs`;
+      } else {
+        const family = ms[0].category;
+        threats.push({ type, score: crsScore, evidence: type === 'web_attack' ? `${family}: ${evidence}` : evidence, attribute: ms[0].variable.slice(0, 120), detector: 'crs' });
       }
     }
   }

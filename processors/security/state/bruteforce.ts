@@ -199,12 +199,13 @@ export class BruteForceDetector {
   snapshot(now: number): BruteForceSnapshot {
     const from = now - this.cfg.windowMs;
     const users: BruteForceSnapshot['users'] = [];
-    for (const [u, w] of this.users.rentries()) {
+    // Least recently used first, so a restore re-inserts in the same order of use.
+    for (const [u, w] of this.users.rentries() as Generator<[string, Window]>) {
       const t = w.times.filter((x) => x > from);
       if (t.length) users.push([u, t]);
     }
     const ips: BruteForceSnapshot['ips'] = [];
-    for (const [ip, w] of this.ips.rentries()) {
+    for (const [ip, w] of this.ips.rentries() as Generator<[string, IpWindow]>) {
       const t = w.times.filter((x) => x > from);
       if (t.length) ips.push([ip, t, [...w.users].filter(([, x]) => x > from)]);
     }

@@ -114,7 +114,7 @@ export class ProfileStore {
   }
 
   snapshot(): Array<[string, UserProfile]> {
-    return [...this.users.rentries()];
+    return [...this.users.rentries()] as Array<[string, UserProfile]>;
   }
 
   restore(entries: Array<[string, UserProfile]>): void {
