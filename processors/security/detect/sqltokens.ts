@@ -242,6 +242,17 @@ export function tokenizeSql(s: string, quote: 0 | 34 | 39, maxTokens = 128): Sql
       case 123: // ODBC escapes {fn ...}, {d '...'}: transparent
       case 125: i++; continue;
     }
+    // <code>, </b>: markup in text, not two comparisons around a word.
+    if (c === 60 /* < */) {
+      let j = i + 1;
+      if (s.charCodeAt(j) === 47) j++;
+      const nameStart = j;
+      while (j < n && j - nameStart < 16 && ((s.charCodeAt(j) | 32) >= 97 && (s.charCodeAt(j) | 32) <= 122)) j++;
+      if (j > nameStart && s.charCodeAt(j) === 62 /* > */) {
+        i = j + 1;
+        continue;
+      }
+    }
     const op = readOperator(s, i);
     if (op > 0) {
       const text = s.slice(i, i + op);

@@ -293,7 +293,8 @@ function scanAttributes(s: string, i: number, inTag: boolean, tag: string): Attr
     } else if (inTag && (name === 'datasrc' || name === 'datafld' || name === 'dataformatas' || local === 'handler' || local === 'event')) {
       a = 0.8;
       why = `script binding ${name}`;
-    } else if (inTag && (name === 'xmlns' || name.startsWith('xmlns:'))) {
+    } else if (inTag && (name === 'xmlns' || name.startsWith('xmlns:')) && !value.startsWith('http://www.w3.org/')) {
+      // The W3C's own namespaces (XHTML, SVG, MathML) are what every XHTML page declares.
       a = 0.55;
       why = 'namespace declaration';
     } else if (hasValue && name === 'style') {
@@ -362,10 +363,12 @@ function scanMarkup(s: string): XssFinding {
         reason = attrs.score > 0.5 ? `${attrs.reason} on </${tag}>` : `</${tag}>`;
       } else {
         let el = SCRIPT_ELEMENTS[tag] ?? 0;
-        if (el === 0 && tag.indexOf(':') > 0) el = 0.6; // namespaced elements: svg:svg, x:template
+        // Namespaced elements (svg:svg, x:template); C++ names in prose (std::vector) are not.
+        if (el === 0 && tag.indexOf(':') > 0 && tag.indexOf('::') < 0) el = 0.6;
         score = Math.max(el, attrs.score);
         reason = attrs.score > el ? `${attrs.reason} on <${tag}>` : `<${tag}> element`;
         if (el > 0 && attrs.score > 0.5) score = Math.min(1, score + 0.05);
+        // A page's own head links CDN stylesheets; a request value that does is CSS injection.
         if (tag === 'link' && score < 0.55 && foreignStylesheet(s.slice(j, attrs.end))) {
           score = 0.55;
           reason = 'stylesheet from another origin';
@@ -386,7 +389,8 @@ function scanMarkup(s: string): XssFinding {
       }
     } else if (c === 63 /* <? */ && isAlpha(s.charCodeAt(p + 1))) {
       const word = s.slice(p + 1, p + 7).toLowerCase();
-      score = word.startsWith('import') ? 0.8 : 0.5;
+      // <?xml version="1.0"?> opens every XML document; other instructions are rarer.
+      score = word.startsWith('import') ? 0.8 : word.startsWith('xml ') ? 0.2 : 0.5;
       reason = 'processing instruction';
     }
     if (score > best.score) best = { score, reason, context: 'html' };
@@ -417,6 +421,17 @@ function scanAttributeBreakout(s: string): XssFinding {
   return best;
 }
 
+function codeAfterScheme(v: string): boolean {
+  const colon = v.indexOf(':');
+  const rest = v.slice(colon + 1, colon + 512);
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest.charCodeAt(i);
+    // ( = ` . [ ; % & \ { : what code or encoded code needs.
+    if (c === 40 || c === 61 || c === 96 || c === 46 || c === 91 || c === 59 || c === 37 || c === 38 || c === 92 || c === 123) return true;
+  }
+  return false;
+}
+
 export function scoreXss(value: string): XssFinding {
   let best: XssFinding = { score: 0, reason: '', context: '' };
   if (value.length < 3) return best;
@@ -439,8 +454,9 @@ export function scoreXss(value: string): XssFinding {
     if (j.score > best.score) best = j;
   }
   if (best.score < 0.95 && value.indexOf(':') >= 0) {
-    // The whole value as a link target: javascript:alert(1).
-    const u = scriptUrlScore(value);
+    // The whole value as a link target: javascript:alert(1). Prose ("JavaScript: Basics of …")
+    // names the language; a link target carries code after the scheme.
+    const u = codeAfterScheme(value) ? scriptUrlScore(value) : 0;
     const score = u >= 0.95 ? 0.85 : u >= 0.85 ? 0.7 : 0;
     if (score > best.score) best = { score, reason: 'script URL', context: 'url' };
   }
