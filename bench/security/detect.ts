@@ -23,7 +23,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CrsRequest, CrsRuleSet } from '../../processors/security/crs/ruleset';
+import { CrsRequest, CrsRuleSet, familyScore } from '../../processors/security/crs/ruleset';
 import { percentDecode } from '../../processors/security/detect/decode';
 import { inspectValueNoCache as inspectValue, SQLI_THRESHOLD, XSS_THRESHOLD } from '../../processors/security/detect/injection';
 
@@ -208,9 +208,11 @@ function main(): void {
     const r = inspectValue(s.payload);
     const ev = crs?.evaluate(asRequest(s.payload), paranoia);
     const dt = Number(process.hrtime.bigint() - t0) / 1000;
-    const byCrs = ev !== undefined && ev.score >= threshold;
-    const sq = r.sqli.score >= SQLI_THRESHOLD;
-    const xs = r.xss.score >= XSS_THRESHOLD;
+    // As the processor decides: per family, SQLi and XSS combined with Vigil's own confidence.
+    const points = (f: (c: string) => boolean): number => (ev ? ev.matches.filter((m) => f(m.category)).reduce((n, m) => n + m.points, 0) : 0);
+    const sq = familyScore(points((c) => c === 'sqli'), r.sqli.score, threshold) >= SQLI_THRESHOLD;
+    const xs = familyScore(points((c) => c === 'xss'), r.xss.score, threshold) >= XSS_THRESHOLD;
+    const byCrs = familyScore(points((c) => c !== 'sqli' && c !== 'xss'), undefined, threshold) >= 0.5;
     let e = byType.get(s.type);
     if (!e) byType.set(s.type, (e = { n: 0, hit: 0, lat: [], misses: [], fps: [] }));
     e.n++;
@@ -222,7 +224,8 @@ function main(): void {
         e.fps.push(`${s.source}: ${JSON.stringify(s.payload.slice(0, 160))} sqli=${r.sqli.score} ${r.sqli.reason} ${r.sqli.fingerprint} xss=${r.xss.score} ${r.xss.reason}${crsNote}`);
       }
     } else {
-      const detected = byCrs || (s.type === 'sqli' ? sq : s.type === 'xss' ? xs : sq || xs);
+      // An attack counts as detected by its own family (SQLi caught only by an LFI rule does not).
+      const detected = s.type === 'sqli' ? sq : s.type === 'xss' ? xs : sq || xs || byCrs;
       if (detected) e.hit++;
       else e.misses.push(`${s.source}: ${JSON.stringify(s.payload.slice(0, 160))} sqli=${r.sqli.score} ${r.sqli.fingerprint} xss=${r.xss.score}${crsNote}`);
     }

@@ -12,6 +12,7 @@ import { inspectValue } from './detect/injection';
 import { scoreStatement } from './detect/statement';
 import { SecurityEngine, Threat, ThreatType, severityOf } from './engine';
 import { crsRequest } from './crs/request';
+import { familyScore } from './crs/ruleset';
 
 export const THREAT_ATTR = {
   type: 'security.threat.type',
@@ -79,12 +80,13 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
     const ip = this.first(a, this.s.config.client_address_attributes);
     const isHttpServer = span.kind === SpanKind.SERVER || a['http.request.method'] !== undefined || a['http.method'] !== undefined;
     if (isHttpServer) {
+      this.ownScores = { sqli: 0, xss: 0 };
       for (const key of Object.keys(a)) {
         if (!this.exact.has(key) && !this.prefixes.some((p) => key.startsWith(p))) continue;
         this.injections(key, a[key], threats);
       }
       // CRS reads incoming requests: server spans (client spans are this service's own calls).
-      if (this.engine.crs && (span.kind === SpanKind.SERVER || span.kind === SpanKind.UNSPECIFIED)) this.crs(a, threats);
+      if (this.engine.crs && (span.kind === SpanKind.SERVER || span.kind === SpanKind.UNSPECIFIED)) this.crs(a, threats, this.ownScores);
       const endpoint = stringValue(a['http.route']) ?? stringValue(a['url.path']);
       const status = Number(stringValue(a['http.response.status_code']) ?? stringValue(a['http.status_code']) ?? 0);
       if (this.engine.rateLimiter) {
@@ -142,10 +144,15 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
     }
   }
 
+  /** Vigil's best SQLi/XSS confidence on the current span, below the threshold too (CRS combines it). */
+  private ownScores = { sqli: 0, xss: 0 };
+
   private injections(key: string, v: AnyValue, threats: Threat[]): void {
     const cfg = this.s.config;
     for (const value of valuesOf(key, v)) {
       const r = inspectValue(value.text, { plusAsSpace: value.plusAsSpace, sqli: cfg.sqli.enabled, xss: cfg.xss.enabled, maxLength: cfg.max_value_length });
+      if (r.sqli.score > this.ownScores.sqli) this.ownScores.sqli = r.sqli.score;
+      if (r.xss.score > this.ownScores.xss) this.ownScores.xss = r.xss.score;
       if (r.sqli.score >= cfg.sqli.threshold) {
         threats.push({ type: 'sql_injection', score: r.sqli.score, evidence: `${r.sqli.reason} (${r.sqli.context}, ${r.sqli.fingerprint}): ${truncate(value.text)}`, attribute: key, detector: 'sqli' });
       }
@@ -161,10 +168,10 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
    * and messages. Score: CRS's points mapped to 0.75 at the threshold rising to 0.95; when Vigil's
    * detector agrees, the higher of the two plus 0.1.
    */
-  private crs(a: Attributes, threats: Threat[]): void {
+  private crs(a: Attributes, threats: Threat[], own: { sqli: number; xss: number }): void {
     const cfg = this.s.config.crs;
     const ev = this.engine.crs!.evaluate(crsRequest(a), cfg.paranoia_level);
-    if (ev.score < cfg.anomaly_threshold) return;
+    if (!ev.matches.length) return;
     const families = new Map<ThreatType, typeof ev.matches>();
     for (const m of ev.matches) {
       const type: ThreatType = m.category === 'sqli' ? 'sql_injection' : m.category === 'xss' ? 'xss' : 'web_attack';
@@ -174,17 +181,19 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
     }
     for (const [type, ms] of families) {
       const points = ms.reduce((n, m) => n + m.points, 0);
-      const crsScore = Math.min(0.95, 0.75 + 0.05 * Math.max(0, Math.floor((points - cfg.anomaly_threshold) / 2)));
+      const mine = type === 'sql_injection' ? own.sqli : type === 'xss' ? own.xss : undefined;
+      const score = familyScore(points, mine, cfg.anomaly_threshold);
+      const threshold = type === 'sql_injection' ? this.s.config.sqli.threshold : type === 'xss' ? this.s.config.xss.threshold : 0.5;
+      if (score < threshold) continue;
       const ids = ms.slice(0, 4).map((m) => `${m.id} ${m.msg}`).join('; ');
-      const evidence = `CRS ${ids}${ms.length > 4 ? ` (+${ms.length - 4} rules)` : ''} (anomaly ${ev.score}, PL${cfg.paranoia_level}): ${truncate(ms[0].value)}`;
-      const own = threats.find((t) => t.type === type);
-      if (own) {
-        own.score = Math.round(Math.min(1, Math.max(own.score, crsScore) + 0.1) * 100) / 100;
-        own.evidence = `${own.evidence}; ${evidence}`.slice(0, 600);
-        own.detector = `${own.detector}+crs`;
+      const evidence = `CRS ${ids}${ms.length > 4 ? ` (+${ms.length - 4} rules)` : ''} (anomaly ${points}, PL${cfg.paranoia_level}): ${truncate(ms[0].value)}`;
+      const found = threats.find((t) => t.type === type);
+      if (found) {
+        found.score = Math.max(found.score, score);
+        found.evidence = `${found.evidence}; ${evidence}`.slice(0, 600);
+        found.detector = `${found.detector}+crs`;
       } else {
-        const family = ms[0].category;
-        threats.push({ type, score: crsScore, evidence: type === 'web_attack' ? `${family}: ${evidence}` : evidence, attribute: ms[0].variable.slice(0, 120), detector: 'crs' });
+        threats.push({ type, score, evidence: type === 'web_attack' ? `${ms[0].category}: ${evidence}` : evidence, attribute: ms[0].variable.slice(0, 120), detector: 'crs' });
       }
     }
   }

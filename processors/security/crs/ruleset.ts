@@ -532,3 +532,15 @@ function collect(t: Target, req: CrsRequest, matched: Array<{ name: string; valu
   if (t.count) return [{ name: `&${t.collection}`, value: String(items.length) }];
   return items;
 }
+
+/**
+ * One attack family's score from CRS's points and Vigil's own confidence for the same type.
+ * Families Vigil has its own detector for (SQLi, XSS) combine both: each is evidence, and CRS's
+ * single-rule hits on ordinary HTML (an HTML comment, a keyword) do not alone make an alarm;
+ * two critical rules do. Other families have only CRS: its threshold decides.
+ */
+export function familyScore(points: number, own: number | undefined, threshold: number): number {
+  if (own === undefined) return points >= threshold ? Math.min(0.95, 0.75 + 0.05 * Math.floor((points - threshold) / 2)) : 0;
+  const crs = Math.min(0.9, 0.06 * points);
+  return Math.round((1 - (1 - own) * (1 - crs)) * 100) / 100;
+}
