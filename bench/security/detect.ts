@@ -212,7 +212,7 @@ function main(): void {
     const points = (f: (c: string) => boolean): number => (ev ? ev.matches.filter((m) => f(m.category)).reduce((n, m) => n + m.points, 0) : 0);
     const sq = familyScore(points((c) => c === 'sqli'), r.sqli.score, threshold) >= SQLI_THRESHOLD;
     const xs = familyScore(points((c) => c === 'xss'), r.xss.score, threshold) >= XSS_THRESHOLD;
-    const byCrs = familyScore(points((c) => c !== 'sqli' && c !== 'xss'), undefined, threshold) >= 0.5;
+    const byCrs = familyScore(points((c) => c !== 'sqli' && c !== 'xss'), 0, threshold) >= 0.5;
     let e = byType.get(s.type);
     if (!e) byType.set(s.type, (e = { n: 0, hit: 0, lat: [], misses: [], fps: [] }));
     e.n++;

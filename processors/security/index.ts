@@ -181,7 +181,7 @@ export class SecurityProcessor<S extends Signal> implements Component, Consumer<
     }
     for (const [type, ms] of families) {
       const points = ms.reduce((n, m) => n + m.points, 0);
-      const mine = type === 'sql_injection' ? own.sqli : type === 'xss' ? own.xss : undefined;
+      const mine = type === 'sql_injection' ? own.sqli : type === 'xss' ? own.xss : 0;
       const score = familyScore(points, mine, cfg.anomaly_threshold);
       const threshold = type === 'sql_injection' ? this.s.config.sqli.threshold : type === 'xss' ? this.s.config.xss.threshold : 0.5;
       if (score < threshold) continue;

@@ -534,13 +534,13 @@ function collect(t: Target, req: CrsRequest, matched: Array<{ name: string; valu
 }
 
 /**
- * One attack family's score from CRS's points and Vigil's own confidence for the same type.
- * Families Vigil has its own detector for (SQLi, XSS) combine both: each is evidence, and CRS's
- * single-rule hits on ordinary HTML (an HTML comment, a keyword) do not alone make an alarm;
- * two critical rules do. Other families have only CRS: its threshold decides.
+ * One attack family's score from CRS's points and Vigil's own confidence for the same type (0 for
+ * families Vigil has no detector for). CRS's confidence is 0.3 at the anomaly threshold and 0.6
+ * (an alarm) at twice it: one critical rule on its own, which ordinary HTML and prose often
+ * trigger (an HTML comment, a word like "exec"), is evidence, two are an alarm. The two sources
+ * combine as independent evidence: 1 - (1 - own) (1 - crs).
  */
-export function familyScore(points: number, own: number | undefined, threshold: number): number {
-  if (own === undefined) return points >= threshold ? Math.min(0.95, 0.75 + 0.05 * Math.floor((points - threshold) / 2)) : 0;
-  const crs = Math.min(0.9, 0.06 * points);
+export function familyScore(points: number, own: number, threshold: number): number {
+  const crs = Math.min(0.9, (0.3 * points) / threshold);
   return Math.round((1 - (1 - own) * (1 - crs)) * 100) / 100;
 }
