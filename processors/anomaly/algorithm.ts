@@ -200,7 +200,7 @@ function scoreOf(pMin: number, p: AnomalyParams): number {
 }
 
 /** Scores one point (0 = usual, 1 = as unusual as it gets) and learns from it. */
-export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number {
+export function scorePoint(s: SeriesState, x: number, p: AnomalyParams, t = NaN): number {
   if (!Number.isFinite(x)) return 0;
   s.n++;
   if (s.n === 1) {
