@@ -244,7 +244,8 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams, t = NaN)
   // whose season explains most points does not become hypersensitive to the rest.
   const ex = seasonExcess(s.sea, x, DEFAULT_SEASON_PARAMS);
   const judged = ex === ex ? Math.min(surprise, Math.log1p(ex / (s.stepDev + floor))) : surprise;
-  const ash = 1 / Math.min(s.n, p.shortMemory);
+  const sm = p.shortMemory;
+  const ash = 1 / Math.min(s.n, sm);
   const short = s.sShort + ash * (surprise - s.sShort);
 
   // How often this value's symbol has followed the last few symbols (before learning it). Symbols
@@ -339,7 +340,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams, t = NaN)
   const side = xc > x ? -1 : xc < x ? 1 : 0;
   s.outRun = side !== 0 && Math.sign(s.outRun) !== -side ? s.outRun + side : side;
   const rest = restPoints(s, p);
-  if (Math.abs(s.outRun) >= Math.max(p.shortMemory, rest)) {
+  if (Math.abs(s.outRun) >= Math.max(sm, rest)) {
     s.mean = x;
     s.outRun = 0;
   }
@@ -357,7 +358,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams, t = NaN)
     // stage two's memories in a row. A new incident right after the first is then reported.
     if (masked) {
       s.quiet = score < QUIET_LEVEL ? s.quiet + 1 : 0;
-      if (s.quiet >= 2 * p.shortMemory) {
+      if (s.quiet >= 2 * sm) {
         masked = false;
         s.sinceAlarm = Number.MAX_SAFE_INTEGER;
       }
@@ -377,7 +378,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams, t = NaN)
     // alarm level, so an episode is not reported on every point. (A slow climb that plateaus
     // between the run's start and the alarm level shows only at its start: see README.)
     const high = score >= p.alarmLevel - NEAR_DECADES / p.scoreDecades;
-    const inRun = s.held <= 2 * p.shortMemory;
+    const inRun = s.held <= 2 * sm;
     if (!inRun) s.runMax = 0;
     const raw = score;
     if (masked) score = 0;
