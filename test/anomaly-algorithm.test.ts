@@ -1,5 +1,5 @@
 import t from 'tap';
-import { DEFAULT_PARAMS, NEAR_DECADES, deserializeSeries, newSeries, scorePoint, serializeSeries, expectedRange } from '../processors/anomaly/algorithm';
+import { DEFAULT_PARAMS, NEAR_DECADES, NOMINAL_INTERVAL, deserializeSeries, newSeries, scorePoint, serializeSeries, expectedRange } from '../processors/anomaly/algorithm';
 import { brokenPeriod, drift, gauss, rng, spike, step, Synthetic } from './fixtures/anomaly/synthetic';
 import { deserializeHabit, habitRate, habitRecord, habitTouch, newHabit, serializeHabit } from '../processors/anomaly/habit';
 
@@ -21,10 +21,28 @@ t.test('a step is flagged when it happens, once', async (t) => {
   const s = step();
   const scores = run(s);
   t.ok(scores[s.anomalyAt] >= TH, `score at the step ${scores[s.anomalyAt]}`);
-  // The refractory period keeps one incident to one alarm.
-  t.equal(alarmsIn(scores, s.anomalyAt + 1, s.anomalyAt + DEFAULT_PARAMS.refractory), 0);
+  // The rest period keeps one incident to one alarm (without timestamps a point stands for NOMINAL_INTERVAL).
+  t.equal(alarmsIn(scores, s.anomalyAt + 1, s.anomalyAt + DEFAULT_PARAMS.restPeriod / NOMINAL_INTERVAL), 0);
   // Before it, at most the occasional new extreme of the noise (see README, known weaknesses).
   t.ok(alarmsIn(scores, 0, s.anomalyAt) <= 2, `false alarms before the step: ${alarmsIn(scores, 0, s.anomalyAt)}`);
+});
+
+t.test('the rest period is time, not points: an hourly series rests hours, not days', async (t) => {
+  // Two spikes 10 rows apart: 10 hours on hourly data (past the 6-hour rest period, reported),
+  // 10 minutes on 1-minute data (inside it, masked).
+  const g = gauss(rng(7));
+  const values = Array.from({ length: 1500 }, () => 100 + g());
+  values[1200] = 160;
+  values[1210] = 40;
+  const scoresAt = (interval: number) => {
+    const st = newSeries(DEFAULT_PARAMS);
+    return values.map((v, i) => scorePoint(st, v, DEFAULT_PARAMS, 1.7e9 + i * interval));
+  };
+  const hourly = scoresAt(3600);
+  const minutely = scoresAt(60);
+  t.ok(hourly[1200] >= TH && minutely[1200] >= TH, `first spike: ${hourly[1200]}, ${minutely[1200]}`);
+  t.ok(hourly[1210] >= TH, `second spike, hourly: ${hourly[1210]}`);
+  t.equal(minutely[1210], 0, 'second spike, 1-minute: masked');
 });
 
 t.test('a spike is flagged on the spike', async (t) => {

@@ -85,13 +85,13 @@ t.test('series state persists across a restart: no new warm-up', async (t) => {
   const opts = { component: 'anomaly', params: { ...DEFAULT_PARAMS, warmup: 50 }, maxSeries: 10, idleMs: 3_600_000, dataDir: dir };
   const a = new SeriesTracker(opts);
   a.open();
-  for (let i = 0; i < 80; i++) a.score(a.entry('s1', Date.now()), 10 + (i % 2));
+  for (let i = 0; i < 80; i++) a.score(a.entry('s1', Date.now()), 10 + (i % 2), 1.7e9 + 60 * i);
   a.close();
 
   const b = new SeriesTracker(opts);
   b.open();
   t.equal(b.size, 1);
-  const r = b.score(b.entry('s1', Date.now()), 1000);
+  const r = b.score(b.entry('s1', Date.now()), 1000, 1.7e9 + 60 * 80);
   t.ok(r.ready, 'not warming up again');
   t.ok(r.score >= 0.75, `a jump right after the restart is scored: ${r.score}`);
   b.close();
@@ -99,7 +99,7 @@ t.test('series state persists across a restart: no new warm-up', async (t) => {
   // A fresh tracker (no persisted state) would still be warming up.
   const c = new SeriesTracker({ ...opts, dataDir: undefined });
   c.open();
-  t.equal(c.score(c.entry('s1', Date.now()), 1000).ready, false);
+  t.equal(c.score(c.entry('s1', Date.now()), 1000, 1.7e9 + 60 * 80).ready, false);
 });
 
 t.test('the series cap evicts the least recently seen series', async (t) => {

@@ -20,7 +20,7 @@ const windows = readWindows(get('--windows')!);
 for (const s of readCorpus(get('--data')!)) {
   if (only && !s.name.includes(only)) continue;
   const st = newSeries(params);
-  const sc = Array.from(s.values, (v) => scorePoint(st, v, params));
+  const sc = Array.from(s.values, (v, i) => scorePoint(st, v, params, s.timestamps[i] / 1000));
   const prob = probationLength(s.values.length);
   const idx = new Map(s.timestamps.map((t, i) => [t, i] as [number, number]));
   const ws = (windows.get(s.name) ?? []).map(([a, b]) => [idx.get(a)!, idx.get(b)!]);

@@ -29,9 +29,11 @@ const states: SeriesState[] = Array.from({ length: seriesCount }, () => newSerie
 const heapAfter = (globalThis.gc?.(), used());
 
 let sink = 0;
+const T0 = 1.7e9;
 function round(): number {
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < data.length; i++) sink += scorePoint(states[i % seriesCount], data[i], DEFAULT_PARAMS);
+  // Each series sees a point every 5 minutes, as the processor passes point times.
+  for (let i = 0; i < data.length; i++) sink += scorePoint(states[i % seriesCount], data[i], DEFAULT_PARAMS, T0 + 300 * Math.floor(i / seriesCount));
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 round();

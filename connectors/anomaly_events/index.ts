@@ -188,7 +188,7 @@ export class AnomalyEventsConnector implements Component {
     const events: AnomalyEvent[] = [];
     const score = (kind: string, a: Aggregate, value: number) => {
       const e = this.tracker.entry(seriesKey(`${kind}:${a.name}`, {}, {}), now);
-      const r = this.tracker.score(e, value);
+      const r = this.tracker.score(e, value, now / 1000);
       if (r.ready && r.score >= this.s.config.threshold) {
         events.push({ series: `${kind}:${a.name}`, kind, name: a.name, value, expected: r.expected, score: r.score, timeUnixNano: t, attributes: a.attributes, resource: a.resource });
       }

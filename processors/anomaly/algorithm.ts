@@ -26,7 +26,7 @@
  *    A seasonal surprise that already happened recently, at least about as large and in the same
  *    direction (habit.ts), is judged by how often such surprises happen, not by its Gaussian tail;
  *    it still starts a rest period, as the familiar incident it is.
- * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `refractory` points score 0, so
+ * 4. Rest period, as CAD OSE: after a score ≥ alarmLevel the next `restPeriod` seconds score 0, so
  *    one incident gives one alarm, as early as possible, rather than an alarm on every point of it;
  *    it ends early once the scores have been quiet for 2·shortMemory points (the incident is over).
  *    Below the alarm level, a run of near-alarm scores (each within 2·shortMemory points of the
@@ -54,12 +54,19 @@ export interface AnomalyParams {
   shortMemory: number;
   /** −log10 of the tail probability that maps to score 1. */
   scoreDecades: number;
-  /** A score from which the next `refractory` points are masked. */
+  /** A score from which the next `restPeriod` seconds are masked. */
   alarmLevel: number;
-  /** Points masked after an alarm (0 disables masking). */
-  refractory: number;
+  /**
+   * Seconds masked after an alarm (0 disables masking): time, not points, so an hourly series does
+   * not rest for days. Counted in points of the series' own typical sampling interval.
+   */
+  restPeriod: number;
   /** Points averaged into one block of the seasonal model (default BLOCK_SIZE). */
   blockSize?: number;
+  /** Ablation switches for bench/nab (0 turns a mechanism off; default on). */
+  sequenceFloor?: number;
+  habituation?: number;
+  quietStage?: number;
 }
 
 export const DEFAULT_PARAMS: Readonly<AnomalyParams> = Object.freeze({
@@ -70,8 +77,14 @@ export const DEFAULT_PARAMS: Readonly<AnomalyParams> = Object.freeze({
   shortMemory: 30,
   scoreDecades: 5,
   alarmLevel: 0.65,
-  refractory: 150,
+  restPeriod: 21600,
 });
+
+/** Seconds a point stands for when the caller gives no timestamps (a common metric interval). */
+export const NOMINAL_INTERVAL = 300;
+/** Memory (gaps) of the typical sampling interval; a gap is clipped at GAP_CLIP times it, so an outage does not stretch it. */
+const INTERVAL_MEMORY = 20;
+const GAP_CLIP = 10;
 
 /**
  * Values are clipped to this many deviations before the models learn from them. Tight clipping
@@ -150,6 +163,9 @@ export interface SeriesState {
   softRest: number;
   /** The last score. */
   lastScore: number;
+  /** The last point's time (seconds, 0 before any) and the series' typical sampling interval (seconds, 0 while unknown). */
+  lastT: number;
+  interval: number;
   /** Points since the last score near the alarm level, and the highest score of the current run. */
   held: number;
   runMax: number;
@@ -177,7 +193,7 @@ export function newSeries(p?: AnomalyParams): SeriesState {
   return {
     seq: newSeqState(), habit: newHabit(), sea: newSeasonState(DEFAULT_SEASON_PARAMS), eMean: 0, eVar: 1, eShort: 0, ebMean: 0, ebVar: 1,
     n: 0, prev: 0, mean: 0, dev: 0, stepDev: 0, sMean: 0, sVar: 1, sShort: 0, aMean: 0, aVar: 1, outRun: 0, blockSum: 0, blockCount: 0,
-    sinceAlarm: Number.MAX_SAFE_INTEGER, quiet: 0, softRest: 0, lastScore: 0, held: 1e9, runMax: 0, vShort: 0, vMean: 0, vVar: 1,
+    sinceAlarm: Number.MAX_SAFE_INTEGER, quiet: 0, softRest: 0, lastScore: 0, lastT: 0, interval: 0, held: 1e9, runMax: 0, vShort: 0, vMean: 0, vVar: 1,
   };
 }
 
@@ -200,8 +216,15 @@ function scoreOf(pMin: number, p: AnomalyParams): number {
 }
 
 /** Scores one point (0 = usual, 1 = as unusual as it gets) and learns from it. */
-export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number {
+export function scorePoint(s: SeriesState, x: number, p: AnomalyParams, t = NaN): number {
   if (!Number.isFinite(x)) return 0;
+  if (t === t && t > 0) {
+    if (s.lastT > 0 && t > s.lastT) {
+      const gap = s.interval > 0 ? Math.min(t - s.lastT, GAP_CLIP * s.interval) : t - s.lastT;
+      s.interval += (s.interval > 0 ? 1 / INTERVAL_MEMORY : 1) * (gap - s.interval);
+    }
+    s.lastT = t;
+  }
   s.n++;
   if (s.n === 1) {
     s.prev = x;
@@ -221,7 +244,8 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   // whose season explains most points does not become hypersensitive to the rest.
   const ex = seasonExcess(s.sea, x, DEFAULT_SEASON_PARAMS);
   const judged = ex === ex ? Math.min(surprise, Math.log1p(ex / (s.stepDev + floor))) : surprise;
-  const ash = 1 / Math.min(s.n, p.shortMemory);
+  const sm = p.shortMemory;
+  const ash = 1 / Math.min(s.n, sm);
   const short = s.sShort + ash * (surprise - s.sShort);
 
   // How often this value's symbol has followed the last few symbols (before learning it). Symbols
@@ -246,7 +270,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
       if (n > 4 * DEFAULT_SEASON_PARAMS.minLag) {
         const pBlock = normalTail((e - s.eMean) / Math.sqrt(s.eVar + 1e-12));
         p3 = p3raw = Math.min(pBlock, normalTail((es - s.ebMean) / Math.sqrt(s.ebVar + 1e-12)));
-        if (p3 < HABIT_CANDIDATE) {
+        if (p3 < HABIT_CANDIDATE && p.habituation !== 0) {
           // A surprise like recent ones is as likely as they were frequent (per block, as p3 is
           // judged once a block). The short average's echo of an event shares the event's rate.
           const size = r >= 0 ? e : -e;
@@ -282,11 +306,11 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     // way, is then no news however far from the level it lies; the same value after an unusual
     // context still is.
     let p1 = normalTail((judged - s.sMean) / Math.sqrt(s.sVar + 1e-12));
-    if (predicted > p1) p1 = predicted;
+    if (predicted > p1 && p.sequenceFloor !== 0) p1 = predicted;
     const p2 = normalTail((short - s.aMean) / Math.sqrt(s.aVar + 1e-12));
     // Judged only once the usual step it is compared with has a full memory: before that, a lull
     // in an ordinary cycle reads as a stuck series.
-    const p4 = s.n > p.stepMemory ? normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12)) : 1;
+    const p4 = s.n > p.stepMemory && p.quietStage !== 0 ? normalTail((s.vMean - v) / Math.sqrt(s.vVar + 1e-12)) : 1;
     score = scoreOf(Math.min(p1, p2, p3, p4), p);
     alarmScore = p3raw < p3 ? scoreOf(Math.min(p1, p2, p3raw, p4), p) : score;
   }
@@ -315,7 +339,8 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   // points (which would keep the series "surprising" and the expected range wrong).
   const side = xc > x ? -1 : xc < x ? 1 : 0;
   s.outRun = side !== 0 && Math.sign(s.outRun) !== -side ? s.outRun + side : side;
-  if (Math.abs(s.outRun) >= Math.max(p.shortMemory, p.refractory)) {
+  const rest = restPoints(s, p);
+  if (Math.abs(s.outRun) >= Math.max(sm, rest)) {
     s.mean = x;
     s.outRun = 0;
   }
@@ -324,16 +349,16 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   s.stepDev += ad * (stepc - s.stepDev);
   s.prev = x;
 
-  if (p.refractory > 0) {
+  if (rest > 0) {
     // A habituated incident is not reported, but it is still an incident: its aftermath is masked,
     // except for a score that reaches the alarm level by itself (the incident grew beyond the
     // familiar), which is reported and starts an ordinary rest period.
-    let masked = s.sinceAlarm < p.refractory && !(s.softRest === 1 && score >= p.alarmLevel);
+    let masked = s.sinceAlarm < rest && !(s.softRest === 1 && score >= p.alarmLevel);
     // The rest period ends early when the incident is over: scores below QUIET_LEVEL for two of
     // stage two's memories in a row. A new incident right after the first is then reported.
     if (masked) {
       s.quiet = score < QUIET_LEVEL ? s.quiet + 1 : 0;
-      if (s.quiet >= 2 * p.shortMemory) {
+      if (s.quiet >= 2 * sm) {
         masked = false;
         s.sinceAlarm = Number.MAX_SAFE_INTEGER;
       }
@@ -353,7 +378,7 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
     // alarm level, so an episode is not reported on every point. (A slow climb that plateaus
     // between the run's start and the alarm level shows only at its start: see README.)
     const high = score >= p.alarmLevel - NEAR_DECADES / p.scoreDecades;
-    const inRun = s.held <= 2 * p.shortMemory;
+    const inRun = s.held <= 2 * sm;
     if (!inRun) s.runMax = 0;
     const raw = score;
     if (masked) score = 0;
@@ -365,6 +390,11 @@ export function scorePoint(s: SeriesState, x: number, p: AnomalyParams): number 
   return score;
 }
 
+/** The rest period in points of the series' typical interval (NOMINAL_INTERVAL until one is known). */
+export function restPoints(s: SeriesState, p: AnomalyParams): number {
+  return p.restPeriod > 0 ? Math.max(1, Math.round(p.restPeriod / (s.interval > 0 ? s.interval : NOMINAL_INTERVAL))) : 0;
+}
+
 /** The band the level model expects values in (mean ± `width` robust deviations). */
 export function expectedRange(s: SeriesState, width = 3): [number, number] {
   // 1.2533 turns a mean absolute deviation into a standard deviation under normality.
@@ -372,10 +402,10 @@ export function expectedRange(s: SeriesState, width = 3): [number, number] {
   return [s.mean - half, s.mean + half];
 }
 
-const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'quiet', 'softRest', 'lastScore', 'held', 'runMax',
+const FIELDS = ['n', 'prev', 'mean', 'dev', 'stepDev', 'sMean', 'sVar', 'sShort', 'aMean', 'aVar', 'outRun', 'sinceAlarm', 'quiet', 'softRest', 'lastScore', 'lastT', 'interval', 'held', 'runMax',
   'blockSum', 'blockCount', 'eMean', 'eVar', 'eShort', 'ebMean', 'ebVar', 'vShort', 'vMean', 'vVar'] as const;
 /** Bumped whenever the state's meaning changes, so an old persisted state is not misread. */
-const STATE_VERSION = 11;
+const STATE_VERSION = 12;
 
 /** JSON-safe copy of a series state, for persistence. */
 export function serializeSeries(s: SeriesState): Record<string, unknown> {

@@ -1,7 +1,7 @@
 /** Config shared by the `anomaly` processor and the `anomaly_events` connector. */
 import type { JsonSchema } from '../../src/component';
 import { AnyValue, Attributes, stringValue } from '../../src/model';
-import { durationSchema } from '../../src/util/duration';
+import { durationSchema, parseDuration } from '../../src/util/duration';
 import { AnomalyParams, DEFAULT_PARAMS } from './algorithm';
 
 export interface MatchConfig {
@@ -18,7 +18,7 @@ export interface AlgorithmConfig {
   surprise_memory: number;
   score_decades: number;
   short_memory: number;
-  refractory: number;
+  rest_period: string | number;
 }
 
 export interface CommonConfig {
@@ -60,7 +60,7 @@ export const commonProperties: Record<string, JsonSchema> = {
       surprise_memory: { type: 'integer', minimum: 2, default: DEFAULT_PARAMS.surpriseMemory },
       score_decades: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_PARAMS.scoreDecades },
       short_memory: { type: 'integer', minimum: 1, default: DEFAULT_PARAMS.shortMemory, description: 'Points averaged by the second likelihood stage (sustained surprise).' },
-      refractory: { type: 'integer', minimum: 0, default: DEFAULT_PARAMS.refractory, description: 'Points masked after an anomaly.' },
+      rest_period: durationSchema('6h', 'Time after an anomaly during which the series is not reported again (ends early once its scores are quiet); "0" reports every point.'),
     },
   },
 };
@@ -75,7 +75,7 @@ export function toParams(c: CommonConfig): AnomalyParams {
     scoreDecades: a.score_decades ?? DEFAULT_PARAMS.scoreDecades,
     shortMemory: a.short_memory ?? DEFAULT_PARAMS.shortMemory,
     alarmLevel: c.threshold,
-    refractory: a.refractory ?? DEFAULT_PARAMS.refractory,
+    restPeriod: a.rest_period === undefined ? DEFAULT_PARAMS.restPeriod : parseDuration(a.rest_period) / 1000,
   };
 }
 

@@ -7,7 +7,7 @@
 import type { Component, Consumer, CreateSettings, ProcessorFactory } from '../../src/component';
 import {
   Attributes, Double, HistogramDataPoint, Metrics, NumberDataPoint, Signal, Temporality, ExponentialHistogramDataPoint,
-  FLAG_NO_RECORDED_VALUE, setAttr, streamAttributes,
+  FLAG_NO_RECORDED_VALUE, Nanos, nanosToMillis, setAttr, streamAttributes,
 } from '../../src/model';
 import { parseDuration } from '../../src/util/duration';
 import { CommonConfig, Selector, commonProperties, seriesKey, toParams } from './config';
@@ -101,7 +101,7 @@ export class AnomalyProcessor implements Component, Consumer<'metrics'> {
       if (prev === undefined) return;
       v = v >= prev ? v - prev : v;
     }
-    this.mark(e, p.attributes, v);
+    this.mark(e, p.attributes, v, nanosToSeconds(p.timeUnixNano, now));
   }
 
   private scoreHistogram(name: string, res: Attributes, p: HistogramDataPoint | ExponentialHistogramDataPoint, cumulative: boolean, now: number): void {
@@ -128,11 +128,11 @@ export class AnomalyProcessor implements Component, Consumer<'metrics'> {
     if (mode === 'mean' || !explicit) v = sum / count;
     else v = bucketQuantile(Number(mode.slice(1)) / 100, (p as HistogramDataPoint).explicitBounds, buckets);
     if (!Number.isFinite(v)) return;
-    this.mark(e, p.attributes, v);
+    this.mark(e, p.attributes, v, nanosToSeconds(p.timeUnixNano, now));
   }
 
-  private mark(e: Entry, attrs: Attributes, value: number): void {
-    const r = this.tracker.score(e, value);
+  private mark(e: Entry, attrs: Attributes, value: number, timeSec: number): void {
+    const r = this.tracker.score(e, value, timeSec);
     this.scored.inc();
     setAttr(attrs, SCORE_ATTR, new Double(r.score));
     if (r.score >= this.s.config.threshold && r.ready) {
@@ -185,3 +185,9 @@ export const anomalyProcessorFactory: ProcessorFactory<AnomalyProcessorConfig> =
     return new AnomalyProcessor(settings, next as unknown as Consumer<'metrics'>) as unknown as Component & Consumer<S>;
   },
 };
+
+/** A point's time in Unix seconds; a point without one (0) counts as arriving now. */
+function nanosToSeconds(t: Nanos, nowMs: number): number {
+  const ms = nanosToMillis(t);
+  return ms > 0 ? ms / 1000 : nowMs / 1000;
+}

@@ -74,9 +74,10 @@ export class SeriesTracker {
     return e;
   }
 
-  score(e: Entry, value: number): Scored {
+  /** Scores a value observed at `timeSec` (Unix seconds; its spacing sets the rest period's length in points). */
+  score(e: Entry, value: number, timeSec: number): Scored {
     const expected = expectedRange(e.state);
-    const score = scorePoint(e.state, value, this.o.params);
+    const score = scorePoint(e.state, value, this.o.params, timeSec);
     e.dirty = true;
     return { score, expected, ready: e.state.n > this.o.params.warmup };
   }
