@@ -14,7 +14,7 @@ export type Block =
 export function mdEscape(s: string): string {
   return String(s)
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
-    .replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/([*_`[\]#])/g, '\\$1')
+    .replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/([*`[\]#])/g, '\\$1')
     .replace(/\r?\n/g, ' ');
 }
 
@@ -42,7 +42,7 @@ export function toMarkdown(blocks: Block[]): string {
       out.push('| series | total | peak | latest |', '|---|---:|---:|---:|');
       for (const s of b.series) {
         const vals = s.values.filter((v) => Number.isFinite(v));
-        out.push(`| ${mdEscape(s.label)} | ${fmt(vals.reduce((a, v) => a + v, 0))} | ${fmt(Math.max(0, ...vals))}${b.unit ?? ''} | ${fmt(vals.at(-1) ?? 0)}${b.unit ?? ''} |`);
+        out.push(`| ${mdEscape(s.label)} | ${b.unit ? '–' : fmt(vals.reduce((a, v) => a + v, 0))} | ${fmt(Math.max(0, ...vals))}${b.unit ?? ''} | ${fmt(vals.at(-1) ?? 0)}${b.unit ?? ''} |`);
       }
       out.push('');
     }
