@@ -24,7 +24,9 @@ export const BRUTE_IP = '192.0.2.44';
 
 export interface Scenario {
   api: string;
+  /** The prometheus exporter (:9464 in pipelines.yaml) and Vigil's own metrics (:8888), host:port. */
   prometheus: string;
+  selfMetrics?: string;
   dbPath: string;
   dataDir: string;
   attackTraceId: string;
@@ -34,7 +36,7 @@ export interface Scenario {
   stop(): Promise<void>;
 }
 
-export function scenarioYaml(dataDir: string, interval = '1s'): string {
+export function scenarioYaml(dataDir: string, interval = '1s', selfMetrics = false): string {
   return `receivers:
   otlp:
     protocols:
@@ -95,7 +97,7 @@ service:
   extensions: [api]
   telemetry:
     metrics:
-      address: null
+      address: ${selfMetrics ? '127.0.0.1:0' : 'null'}
   pipelines:
     traces:
       receivers: [otlp]
@@ -130,9 +132,9 @@ async function waitFor(what: string, pred: () => Promise<boolean>, timeoutMs = 2
   }
 }
 
-export async function startScenario(opts: { interval?: string } = {}): Promise<Scenario> {
+export async function startScenario(opts: { interval?: string; selfMetrics?: boolean } = {}): Promise<Scenario> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-console-'));
-  const vigil = await startTest(scenarioYaml(dataDir, opts.interval));
+  const vigil = await startTest(scenarioYaml(dataDir, opts.interval, opts.selfMetrics));
   const api = `http://${vigil.collector.component<ApiExtension>('extension', 'api')!.address}`;
   const promAddr = vigil.collector.component<PrometheusExporter>('exporter', 'prometheus')!.address!;
   const resource = resourceFromAttributes({ 'service.name': 'checkout', 'service.version': '1.4.2' });
@@ -199,7 +201,8 @@ export async function startScenario(opts: { interval?: string } = {}): Promise<S
 
   return {
     api, dataDir, dbPath: join(dataDir, 'vigil.db'), attackTraceId, slowTraceId,
-    prometheus: `http://${promAddr.host}:${promAddr.port}`,
+    prometheus: `${promAddr.host}:${promAddr.port}`,
+    ...(vigil.metricsAddress ? { selfMetrics: vigil.metricsAddress } : {}),
     requests,
     async stop() {
       await Promise.allSettled([tracerProvider.shutdown(), loggerProvider.shutdown(), meterProvider.shutdown()]);
