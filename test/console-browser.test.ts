@@ -5,12 +5,13 @@
  * Screenshots go to test-artefacts/console/ (VIGIL_TEST_ARTEFACTS to change it).
  */
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, BrowserContext, Page } from 'playwright-core';
 import { ATTACKER_IP, BRUTE_IP, XSS, Scenario, startScenario } from './helpers/console-scenario';
 import { findAssets } from '../extensions/api/console';
+import { reportCommand } from '../src/cli/commands/report';
 
 // Functions passed to page.evaluate run in the browser; this file is type-checked without the DOM
 // library, so they reach document and window through globalThis.
@@ -42,11 +43,53 @@ t.test('the console in chromium', async (t) => {
     void d.dismiss();
   });
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  const shot = (name: string) => page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
+  // Full pages as test artefacts; with VIGIL_UPDATE_DOCS=1 also the first screen of each for the README.
+  const shot = async (name: string) => {
+    await page.screenshot({ path: join(ARTEFACTS, `${name}.png`), fullPage: true });
+    if (process.env.VIGIL_UPDATE_DOCS === '1') await page.screenshot({ path: join(__dirname, '..', 'docs', 'console', `${name}.png`) });
+  };
   const goto = async (query: string) => {
     await page.goto(`${s.api}/?${query}`);
     await page.locator('.freshness[data-at]:not([data-at=""])').first().waitFor().catch(() => undefined);
   };
+
+  // The report first, while no new data arrives: it must say what the API says.
+  await t.test('vigil report: markdown and HTML, section by section', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-report-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const api = async (path: string) => (await fetch(`${s.api}${path}`)).json() as Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const overview = await api('/api/console/overview');
+    const perf = await api('/api/console/performance?start=now-1h');
+    const quiet = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await reportCommand.run(['--api', s.api, '--out', join(dir, 'system_health.md'), '--start', 'now-1h']);
+      t.equal(await reportCommand.run(['--api', s.api, '--out', join(dir, 'system_health.html'), '--format', 'html', '--start', 'now-1h']), 0);
+    } finally {
+      process.stdout.write = quiet;
+    }
+    t.equal(code, 0);
+    const md = readFileSync(join(dir, 'system_health.md'), 'utf8');
+    const section = (name: string) => md.split(/^## /m).find((x) => x.startsWith(name)) ?? '';
+    t.match(section('Status'), `Overall status: ${overview.status}.`);
+    const otlp = overview.components.find((c: { id: string }) => c.id === 'otlp');
+    t.match(section('Components'), `| otlp | receiver | ok | traces |  | ${otlp.signals[0].out} | 0 |`, 'receiver counts as the API has them');
+    t.match(section('Throughput and errors'), `${perf.spans.total} spans in the range.`);
+    t.match(section('Throughput and errors'), /\| checkout \| \d+ \| [\d.]+ \| 1 \| /, 'one error for checkout');
+    t.match(section('Latency'), '| checkout | POST /api/checkout | 1 | 0 | 1.50 s | 1.50 s | 1.50 s |');
+    t.match(section('Latency'), `| checkout | POST /api/checkout | 1.50 s | ${s.slowTraceId} |`, 'slowest operation with its trace');
+    t.match(section('Security'), new RegExp(`\\| ${BRUTE_IP.replace(/\./g, '\\.')} \\| brute_force \\|`), 'the block');
+    t.match(section('Security'), new RegExp(`sql_injection \\| critical \\| ${ATTACKER_IP.replace(/\./g, '\\.')} \\| mallory \\| url\\.query: union select`), 'the attack with evidence');
+    t.match(section('Alerts'), /^Alerts\n\n[1-9]\d* firing, /, 'the alert fires');
+    t.match(section('Alerts'), '| AttackerIP | firing |');
+    t.match(section('Anomalies'), /\| metric \| queue\.depth \| 500 \| /);
+    t.notMatch(md, /<script/i, 'no raw HTML from telemetry');
+    const html = readFileSync(join(dir, 'system_health.html'), 'utf8');
+    t.ok((html.match(/<svg /g) ?? []).length >= 3, 'charts as inline SVG');
+    t.notMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'self-contained: no scripts, no external resources');
+    t.match(html, `<td>${s.slowTraceId}</td>`);
+  });
 
   await t.test('overview: status, components with their counts, the pipeline graph', async (t) => {
     await goto('page=overview');
