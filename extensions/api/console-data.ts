@@ -12,7 +12,7 @@ import type { Telemetry } from '../../src/telemetry';
 import type { PipelineConfig, ValidatedConfig } from '../../src/config/validate';
 import { ApiError } from '../../src/api';
 import { openStore, StoreReader } from '../../exporters/sqlite/store';
-import { parseTime, timeRange } from '../../src/query/params';
+import { timeRange } from '../../src/query/params';
 import { anomalySummary, Range, spanSummary, threatSummary } from '../../src/query/summary';
 
 export const PAGES = ['overview', 'performance', 'security', 'alerts', 'anomalies', 'runs', 'codehealth'] as const;
@@ -27,7 +27,7 @@ export function rangeOf(q: URLSearchParams, nowMs = Date.now()): Range {
   const r = timeRange(q, nowNs, HOUR_NS, 31n * 24n * HOUR_NS);
   return { startMs: Number(r.start / 1_000_000n), endMs: Number(r.end / 1_000_000n) };
 }
-export { parseTime };
+
 
 interface Sample {
   at: number;
@@ -59,6 +59,7 @@ export class ConsoleData {
     this.host = host;
     this.loop.enable();
     // Sample the counters in the background too, so that a one-off request has rates.
+    if (this.sampler) clearInterval(this.sampler);
     this.sampler = setInterval(() => void this.rates().catch(() => undefined), 2000);
     this.sampler.unref();
     const cfg = this.config();

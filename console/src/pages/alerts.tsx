@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getSession, send, Session } from '../api';
 import { ago, time } from '../format';
-import { ErrorBox, NotConfigured, Section, Status, Table } from '../ui';
+import { NotConfigured, Section, Status, Table } from '../ui';
 
 const labelText = (l: Record<string, string>) => Object.entries(l ?? {}).map(([k, v]) => `${k}="${v}"`).join(', ');
 
