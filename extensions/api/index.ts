@@ -8,11 +8,15 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { ExtensionFactory } from '../../src/component';
 import { ApiError, ApiHandler, ApiRequest, ApiServer, isApiResponse } from '../../src/api';
 import { listen, parseEndpoint } from '../../src/util/net';
+import type { Host } from '../../src/component';
+import type { Telemetry } from '../../src/telemetry';
+import { Console, ConsoleConfig, consoleConfigSchema } from './console';
 
 export interface ApiConfig {
   endpoint: string;
   max_request_body_size: number;
   auth?: { bearer_token: string };
+  console?: ConsoleConfig;
 }
 
 interface Route {
@@ -26,9 +30,24 @@ export class ApiExtension implements ApiServer {
   private readonly routes: Route[] = [];
   private server?: Server;
   address?: string;
+  readonly console: Console;
 
-  constructor(private readonly cfg: ApiConfig, private readonly logger: import('pino').Logger) {
+  constructor(private readonly cfg: ApiConfig, private readonly logger: import('pino').Logger, telemetry?: Telemetry) {
     this.route('GET', '/api', () => ({ routes: this.routes.map((r) => `${r.method} ${r.pattern}`).sort() }));
+    this.console = new Console(cfg.console ?? { enabled: true, update_interval: '2s', max_streams: 32 }, telemetry, (p, q) => this.invoke(p, q), logger);
+  }
+
+  /** Calls a GET route in-process (the console builds its pages from other features' routes). */
+  async invoke(path: string, query = new URLSearchParams()): Promise<{ status: number; body: unknown }> {
+    const { route, params } = this.match('GET', path);
+    if (!route) return { status: 404, body: { error: `no API route ${path}` } };
+    try {
+      const out = await route.handler({ method: 'GET', path, params, query, headers: {}, body: undefined });
+      return isApiResponse(out) ? { status: out.status, body: out.body } : { status: 200, body: out };
+    } catch (e) {
+      if (e instanceof ApiError) return { status: e.status, body: { error: e.message } };
+      throw e;
+    }
   }
 
   route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: ApiHandler): void {
@@ -61,7 +80,8 @@ export class ApiExtension implements ApiServer {
     return { params: {}, methods };
   }
 
-  async start(): Promise<void> {
+  async start(host?: Host): Promise<void> {
+    if (host) this.console.start(host, this);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => {
         this.logger.error({ err: (e as Error).message }, 'api handler failed');
@@ -76,6 +96,7 @@ export class ApiExtension implements ApiServer {
     const s = this.server;
     if (!s) return;
     this.server = undefined;
+    this.console.shutdown();
     await new Promise<void>((r) => {
       s.close(() => r());
       s.closeAllConnections();
@@ -95,6 +116,7 @@ export class ApiExtension implements ApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!this.authorised(req)) return send(res, 401, { error: 'missing or wrong bearer token' }, { 'WWW-Authenticate': 'Bearer' });
+    if (await this.console.handle(req, res, url)) return;
     const method = req.method ?? 'GET';
     const { route, params, methods } = this.match(method === 'HEAD' ? 'GET' : method, url.pathname);
     if (!route) {
@@ -163,7 +185,8 @@ export const apiExtensionFactory: ExtensionFactory<ApiConfig> = {
         required: ['bearer_token'],
         properties: { bearer_token: { type: 'string', minLength: 1, secret: true } },
       },
+      console: consoleConfigSchema,
     },
   },
-  create: (settings) => new ApiExtension(settings.config, settings.logger),
+  create: (settings) => new ApiExtension(settings.config, settings.logger, settings.telemetry),
 };
