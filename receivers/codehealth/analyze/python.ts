@@ -20,6 +20,16 @@ export const pythonLanguage = treeSitterLanguage({
   stringTypes: new Set(['string', 'concatenated_string']),
   passTypes: new Set(['pass_statement', 'ellipsis']),
   returnType: 'return_statement',
+  parameterNames(fn) {
+    const ps = fn.childForFieldName('parameters');
+    const out = new Set<string>();
+    for (const p of ps?.namedChildren ?? []) {
+      if (!p) continue;
+      const id = p.type === 'identifier' ? p : p.namedChildren.find((c) => c?.type === 'identifier');
+      if (id) out.add(id.text);
+    }
+    return out;
+  },
   raiseType: 'raise_statement',
   expressionStatementType: 'expression_statement',
   callType: 'call',
@@ -28,7 +38,9 @@ export const pythonLanguage = treeSitterLanguage({
       case 'none': case 'false': return true;
       case 'integer': case 'float': return Number(n.text.replace(/_/g, '')) === 0;
       case 'string': return stringText(n) === '';
-      case 'list': case 'dictionary': case 'tuple': case 'set': return n.namedChildCount === 0;
+      // Containers made only of placeholders: [], {}, {"total": 0, "items": []}
+      case 'list': case 'tuple': case 'set': return n.namedChildren.every((c) => !!c && (c.type === 'comment' || this.placeholder(c)));
+      case 'dictionary': return n.namedChildren.every((c) => !!c && (c.type === 'comment' || (c.type === 'pair' && !!c.childForFieldName('value') && (this.placeholder(c.childForFieldName('value')!) || /^(string|integer|float|true|false)$/.test(c.childForFieldName('value')!.type)))));
       case 'parenthesized_expression': return !!n.namedChild(0) && this.placeholder(n.namedChild(0)!);
       case 'call': return /^(dict|list|set|tuple|str)$/.test(n.childForFieldName('function')?.text ?? '') && (n.childForFieldName('arguments')?.namedChildCount ?? 1) === 0;
       default: return false;

@@ -25,6 +25,8 @@ const NOOP_TEXT = /\b(no-?op|nothing to (do|release|close|clean)|intentionally|d
  */
 const PROMISING_NAME = /^(get|fetch|load|read|compute|calc|calculate|parse|build|make|create|generate|find|search|query|list|lookup|resolve|collect|aggregate|analy[sz]e|process|transform|convert|render|format|serialize|deserialize|encode|decode|count|sum|score|rank|estimate|predict|extract|summari[sz]e|merge|diff|compare|sort|filter|group|select|download|upload|sync|import|export|validate|check|verify|evaluate|authenticate|authorize|translate|map|reduce|to)([A-Z_]|$)/;
 const PREDICATE_NAME = /^(is|has|can|should|was|will|needs|supports|allow|allows|uses|enabled|disabled|on|before|after|handle_default)([A-Z_]|$)/;
+/** Event hooks: an empty body is the deliberate default that subclasses override. */
+const HOOK_NAME = /^(on|before|after)([A-Z_]|$)/;
 
 function baseName(qualified: string): string {
   const parts = qualified.split('.');
@@ -35,9 +37,11 @@ function promisesResult(shape: FunctionShape): boolean {
   const name = baseName(shape.name);
   if (PREDICATE_NAME.test(name)) return false;
   if (PROMISING_NAME.test(name)) return true;
-  // A docstring that describes a result ("Returns the ...") promises more than a constant.
-  const doc = shape.doc ?? '';
-  return /\b(returns?|computes?|calculates?|fetch(es)?|loads?|builds?|parses?|generates?|finds?|lists?|collects?)\b/i.test(doc) && !NOOP_TEXT.test(doc);
+  // Capitalised functions are components or factories (`Chart`, `UserCard`): they promise a rendering.
+  if (/^[A-Z]/.test(name) && !/^[A-Z0-9_]+$/.test(name)) return true;
+  // A docstring describing what the function does promises more than a constant.
+  const doc = (shape.doc ?? '').replace(/^[\s"'/*]+|[\s"'/*]+$/g, '');
+  return doc.length > 0 && !NOOP_TEXT.test(doc) && !/\b(default|always|constant)\b/i.test(doc);
 }
 
 export function classify(shape: FunctionShape): Verdict {
@@ -46,7 +50,8 @@ export function classify(shape: FunctionShape): Verdict {
   const stmts = shape.body.filter((s) => s.kind !== 'string');
   const strings = shape.body.filter((s): s is { kind: 'string'; text: string } => s.kind === 'string').map((s) => s.text);
   const hasTodo = shape.comments.some((c) => TODO.test(c)) || strings.some((s) => TODO.test(s));
-  const real = stmts.filter((s) => s.kind === 'other' || (s.kind === 'return' && !s.placeholder));
+  // With a TODO marker, returning an argument unchanged (`return rows  # TODO validate`) is a placeholder too.
+  const real = stmts.filter((s) => s.kind === 'other' || (s.kind === 'return' && !s.placeholder && !(hasTodo && s.passthrough)));
   if (real.length) return { status: 'implemented' };
 
   if (stmts.some((s) => s.kind === 'not_implemented')) return { status: 'stub', kind: 'not_implemented' };
@@ -57,7 +62,7 @@ export function classify(shape: FunctionShape): Verdict {
   // From here the body is only pass / placeholder returns / logging mixed with returns.
   const returns = stmts.filter((s) => s.kind === 'return');
   if (stmts.some((s) => s.kind === 'log')) return stub('log_only');
-  const intentional = NOOP_NAME.test(baseName(shape.name)) || shape.comments.some((c) => c.trim().length > 0) || strings.some((s) => NOOP_TEXT.test(s));
+  const intentional = NOOP_NAME.test(baseName(shape.name)) || HOOK_NAME.test(baseName(shape.name)) || shape.comments.some((c) => c.trim().length > 0) || strings.some((s) => NOOP_TEXT.test(s));
   if (returns.length) {
     if (!promisesResult(shape)) return { status: 'implemented' };
     return stub('placeholder_return');

@@ -20,6 +20,8 @@ export interface TreeSitterRules {
   stringTypes: ReadonlySet<string>;
   passTypes: ReadonlySet<string>;
   returnType: string;
+  /** Parameter names of a function node (to recognise `return arg` pass-throughs). */
+  parameterNames(fn: TSNode): Set<string>;
   raiseType: string;
   expressionStatementType: string;
   callType: string;
@@ -126,10 +128,11 @@ function shape(rules: TreeSitterRules, fn: TSNode, body: TSNode, name: string, e
   const stmts: Stmt[] = [];
   const comments: string[] = [];
   let doc: string | undefined;
+  const params = rules.parameterNames(fn);
   for (const s of body.namedChildren) {
     if (!s) continue;
     if (s.type === rules.commentType) { comments.push(s.text); continue; }
-    const st = statement(rules, s);
+    const st = statement(rules, s, params);
     if (st.kind === 'string' && doc === undefined && stmts.length === 0 && rules.docstringFirst) doc = st.text;
     stmts.push(st);
   }
@@ -146,7 +149,7 @@ function shape(rules: TreeSitterRules, fn: TSNode, body: TSNode, name: string, e
   };
 }
 
-function statement(rules: TreeSitterRules, s: TSNode): Stmt {
+function statement(rules: TreeSitterRules, s: TSNode, params: Set<string>): Stmt {
   if (rules.passTypes.has(s.type)) return { kind: 'pass' };
   if (s.type === rules.expressionStatementType) {
     const e = s.namedChild(0);
@@ -161,7 +164,7 @@ function statement(rules: TreeSitterRules, s: TSNode): Stmt {
   }
   if (s.type === rules.returnType) {
     const v = s.namedChild(0);
-    return { kind: 'return', placeholder: !v || rules.placeholder(v) };
+    return { kind: 'return', placeholder: !v || rules.placeholder(v), passthrough: !!v && v.type === 'identifier' && params.has(v.text) };
   }
   if (s.type === rules.raiseType) {
     const v = s.namedChild(0);

@@ -20,7 +20,7 @@ export type Stmt =
   /** raise/throw of something that says "not implemented" */
   | { kind: 'not_implemented' }
   /** return/arrow expression body; `placeholder` when the value is None/null/undefined/{}/[]/0/""/false or nothing */
-  | { kind: 'return'; placeholder: boolean }
+  | { kind: 'return'; placeholder: boolean; passthrough?: boolean }
   /** A call whose only effect is to log or print */
   | { kind: 'log' }
   | { kind: 'other' };

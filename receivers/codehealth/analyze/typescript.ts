@@ -99,7 +99,8 @@ function hasModifier(t: typeof TS, node: TS.Node, kind: TS.SyntaxKind): boolean 
 function shape(t: typeof TS, sf: TS.SourceFile, fn: FnNode, body: TS.ConciseBody, name: string): FunctionShape {
   const start = sf.getLineAndCharacterOfPosition(fn.getStart(sf)).line;
   const end = sf.getLineAndCharacterOfPosition(fn.getEnd()).line;
-  const stmts: Stmt[] = t.isBlock(body) ? body.statements.map((s) => statement(t, s)) : [expressionStmt(t, body, true)];
+  const params = new Set(fn.parameters.map((p) => (t.isIdentifier(p.name) ? p.name.text : '')).filter(Boolean));
+  const stmts: Stmt[] = t.isBlock(body) ? body.statements.map((s) => statement(t, s, params)) : [expressionStmt(t, body, true, params)];
   const jsDoc = (t.getJSDocCommentsAndTags(fn) as readonly TS.Node[]).map((d) => d.getText(sf)).join('\n') || undefined;
   return {
     name,
@@ -125,20 +126,26 @@ function commentsIn(sf: TS.SourceFile, body: TS.Block): string[] {
   return out;
 }
 
-function statement(t: typeof TS, s: TS.Statement): Stmt {
+function statement(t: typeof TS, s: TS.Statement, params: Set<string>): Stmt {
   if (t.isEmptyStatement(s)) return { kind: 'pass' };
-  if (t.isReturnStatement(s)) return { kind: 'return', placeholder: !s.expression || isPlaceholder(t, s.expression) };
+  if (t.isReturnStatement(s)) return returnOf(t, s.expression, params);
   if (t.isThrowStatement(s)) return isNotImplemented(t, s.expression) ? { kind: 'not_implemented' } : { kind: 'other' };
-  if (t.isExpressionStatement(s)) return expressionStmt(t, s.expression, false);
+  if (t.isExpressionStatement(s)) return expressionStmt(t, s.expression, false, params);
   return { kind: 'other' };
 }
 
-function expressionStmt(t: typeof TS, e: TS.Expression, isArrowBody: boolean): Stmt {
+function returnOf(t: typeof TS, e: TS.Expression | undefined, params: Set<string>): Stmt {
+  if (!e) return { kind: 'return', placeholder: true };
+  const inner = skipParens(t, e);
+  return { kind: 'return', placeholder: isPlaceholder(t, e), passthrough: t.isIdentifier(inner) && params.has(inner.text) };
+}
+
+function expressionStmt(t: typeof TS, e: TS.Expression, isArrowBody: boolean, params: Set<string>): Stmt {
   e = skipParens(t, e);
   if (t.isStringLiteral(e) || t.isNoSubstitutionTemplateLiteral(e)) return isArrowBody ? { kind: 'return', placeholder: e.text === '' } : { kind: 'string', text: e.text };
   if (t.isCallExpression(e) && isLogCall(t, e)) return { kind: 'log' };
   if (t.isVoidExpression(e) && t.isNumericLiteral(e.expression)) return { kind: 'return', placeholder: true };
-  if (isArrowBody) return { kind: 'return', placeholder: isPlaceholder(t, e) };
+  if (isArrowBody) return returnOf(t, e, params);
   return { kind: 'other' };
 }
 
@@ -158,12 +165,22 @@ function isPlaceholder(t: typeof TS, e: TS.Expression): boolean {
   if (t.isIdentifier(e)) return e.text === 'undefined';
   if (t.isNumericLiteral(e)) return Number(e.text) === 0;
   if (t.isStringLiteral(e) || t.isNoSubstitutionTemplateLiteral(e)) return e.text === '';
-  if (t.isArrayLiteralExpression(e)) return e.elements.length === 0;
-  if (t.isObjectLiteralExpression(e)) return e.properties.length === 0;
+  // Literals made only of placeholders: [], {}, { amount: 0, currency: '' }, [null, null]
+  if (t.isArrayLiteralExpression(e)) return e.elements.every((x) => isPlaceholder(t, x));
+  if (t.isObjectLiteralExpression(e)) return e.properties.every((p) => t.isPropertyAssignment(p) && (isPlaceholder(t, p.initializer) || isConstantLiteral(t, p.initializer)));
+  // An empty JSX element or fragment: <div />, <></>
+  if (t.isJsxSelfClosingElement(e)) return e.attributes.properties.length === 0;
+  if (t.isJsxFragment(e) || t.isJsxElement(e)) return e.children.every((c) => t.isJsxText(c) && c.containsOnlyTriviaWhiteSpaces) && (!t.isJsxElement(e) || e.openingElement.attributes.properties.length === 0);
   if (t.isVoidExpression(e)) return true;
   // Promise.resolve(null), Promise.resolve([]) ... in async-looking stubs
   if (t.isCallExpression(e) && e.expression.getText() === 'Promise.resolve') return e.arguments.length === 0 || isPlaceholder(t, e.arguments[0]);
   return false;
+}
+
+/** A literal constant (a string, number or boolean) — inside an otherwise empty object it is a default, not data. */
+function isConstantLiteral(t: typeof TS, e: TS.Expression): boolean {
+  e = skipParens(t, e);
+  return t.isStringLiteral(e) || t.isNumericLiteral(e) || e.kind === t.SyntaxKind.TrueKeyword || e.kind === t.SyntaxKind.FalseKeyword;
 }
 
 function isNotImplemented(t: typeof TS, e: TS.Expression | undefined): boolean {
