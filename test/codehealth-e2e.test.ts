@@ -45,7 +45,7 @@ const gh: Server = createServer((req, res) => {
   }
   res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
 });
-t.after(() => new Promise<void>((r) => gh.close(() => r())));
+t.after(() => new Promise<void>((r) => { gh.close(() => r()); gh.closeAllConnections(); }));
 
 const db = join(dir, 'vigil.db');
 const sprintFile = join(dir, 'sprint.yaml');
