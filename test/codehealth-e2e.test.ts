@@ -45,7 +45,6 @@ const gh: Server = createServer((req, res) => {
   }
   res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
 });
-t.after(() => new Promise<void>((r) => { gh.close(() => r()); gh.closeAllConnections(); }));
 
 const db = join(dir, 'vigil.db');
 const sprintFile = join(dir, 'sprint.yaml');
@@ -96,6 +95,7 @@ async function api(running: RunningCollector): Promise<any> {
 
 t.test('end to end', async (t) => {
   const ghAddr = await listen(gh, { host: '127.0.0.1', port: 0 });
+  t.teardown(() => new Promise<void>((r) => { gh.close(() => r()); gh.closeAllConnections(); }));
   writeFileSync(sprintFile, `
 sprint:
   name: Sprint 7
