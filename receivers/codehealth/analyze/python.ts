@@ -14,6 +14,7 @@ export const pythonLanguage = treeSitterLanguage({
   wasm: () => require.resolve('tree-sitter-python/tree-sitter-python.wasm'),
   functionTypes: new Set(['function_definition']),
   classTypes: new Set(['class_definition']),
+  containerTypes: new Set(['block', 'if_statement', 'elif_clause', 'else_clause', 'try_statement', 'except_clause', 'except_group_clause', 'finally_clause', 'with_statement', 'for_statement', 'while_statement', 'match_statement', 'case_clause']),
   decoratedType: 'decorated_definition',
   decoratorType: 'decorator',
   commentType: 'comment',

@@ -125,6 +125,8 @@ export class RepositoryScanner {
   private walkProblems: Problem[] = [];
   private walkedDirs: string[] = [];
   private chain: Promise<unknown> = Promise.resolve();
+  /** Real paths of folders, for one pass (a folder swapped for a symlink mid-pass is caught by the next). */
+  private dirReal = new Map<string, string>();
 
   constructor(private readonly opts: ScanOptions) {
     this.root = opts.root;
@@ -173,6 +175,7 @@ export class RepositoryScanner {
   private async fullScan(): Promise<ScanResult> {
     const realRoot = this.rootReal();
     this.walkProblems = [];
+    this.dirReal.clear();
     const listed = this.walk(realRoot);
     this.opts.afterWalk?.(listed.map((f) => f.rel));
     const seen = new Set(listed.map((f) => f.rel));
@@ -199,6 +202,7 @@ export class RepositoryScanner {
   private async partialScan(paths: string[]): Promise<ScanResult> {
     const realRoot = this.rootReal();
     let parsed = 0;
+    this.dirReal.clear();
     for (const p of paths) {
       const rel = (isAbsolute(p) ? relative(realRoot, p) : normalize(p)).split(sep).join('/');
       if (rel === '' || rel === '.' || rel.startsWith('../') || rel === '..' || isAbsolute(rel)) continue;
@@ -305,9 +309,16 @@ export class RepositoryScanner {
     let text: string;
     let fd: number | undefined;
     try {
-      // The real path must stay inside the repository, whatever changed since the walk.
-      const real = this.fs.realpathSync(abs);
-      if (!real.startsWith(realRoot + sep)) return fail('outside_repository', 'resolves outside the repository');
+      // The folder's real path must stay inside the repository, whatever changed since the walk;
+      // the file itself is opened with O_NOFOLLOW, so a symlink in its place is refused.
+      const slash = rel.lastIndexOf('/');
+      const relDir = slash < 0 ? '' : rel.slice(0, slash);
+      let realDir = this.dirReal.get(relDir);
+      if (realDir === undefined) {
+        realDir = relDir ? this.fs.realpathSync(join(realRoot, relDir)) : realRoot;
+        this.dirReal.set(relDir, realDir);
+      }
+      if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) return fail('outside_repository', 'resolves outside the repository');
       fd = this.fs.openSync(abs, nodeFs.constants.O_RDONLY | nodeFs.constants.O_NOFOLLOW | nodeFs.constants.O_NONBLOCK);
       const st = this.fs.fstatSync(fd);
       summary.key = `${st.size}:${st.mtimeMs}:${st.ino}`;

@@ -12,6 +12,8 @@ export interface TreeSitterRules {
   /** Absolute path of the grammar's .wasm file. */
   wasm: () => string;
   functionTypes: ReadonlySet<string>;
+  /** Statement types whose bodies may define functions (if/try/with ...); nothing else is entered. */
+  containerTypes: ReadonlySet<string>;
   classTypes: ReadonlySet<string>;
   /** A wrapper holding decorators and the definition (Python's decorated_definition). */
   decoratedType?: string;
@@ -119,8 +121,9 @@ function walk(rules: TreeSitterRules, node: TSNode, scope: string[], inherited: 
       walk(rules, body, [name], undefined, out);
       continue;
     }
-    // Functions defined under if/try/with at module level still count.
-    if (child.namedChildCount && !rules.functionTypes.has(child.type)) walk(rules, child, scope, inherited, out);
+    // Functions defined under if/try/with still count; expressions are not entered (lambdas are
+    // part of the function around them), which keeps the walk to the statement skeleton.
+    if (rules.containerTypes.has(child.type)) walk(rules, child, scope, inherited, out);
   }
 }
 
