@@ -7,10 +7,25 @@
 import { basename, resolve } from 'node:path';
 import type { Command } from '../command';
 import { table } from '../api-client';
-import { parseFlags } from '../index';
 import { RepositoryScanner, ScanResult } from '../../../receivers/codehealth/analyze/scan';
 
 const PROGRESS_FROM_FILES = 500;
+
+/** PATH, --json, --help, --component NAME=DIR (repeatable), --max-file-size N. */
+function parseArgs(args: string[]): { flags: Record<string, string | string[] | true>; rest: string[] } {
+  const flags: Record<string, string | string[] | true> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('--')) { rest.push(a); continue; }
+    const [key, inline] = a.slice(2).split(/=(.*)/s, 2);
+    if (key === 'json' || key === 'help') { flags[key] = true; continue; }
+    const value = inline ?? args[++i] ?? '';
+    if (key === 'component') flags.component = [...((flags.component as string[]) ?? []), value];
+    else flags[key] = value;
+  }
+  return { flags, rest };
+}
 
 function progressBar(): (done: number, total: number) => void {
   if (!process.stderr.isTTY) return () => undefined;
@@ -45,7 +60,7 @@ export const codehealthScanCommand: Command = {
   summary: 'Scan a source tree for stubs and print the implementation score per component',
   usage: 'vigil codehealth scan PATH [--json] [--component NAME=DIR]... [--max-file-size BYTES]',
   async run(args) {
-    const { flags, rest } = parseFlags(args, ['component']);
+    const { flags, rest } = parseArgs(args);
     if (flags.help || rest.length !== 1) {
       process.stderr.write(`usage: ${this.usage}\n`);
       return flags.help ? 0 : 2;
