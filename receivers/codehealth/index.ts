@@ -101,6 +101,7 @@ export class CodehealthReceiver implements Component {
   private timer?: NodeJS.Timeout;
   private stopped = false;
   private running: Promise<void> = Promise.resolve();
+  private readonly githubCache = new Map<string, { at: number; completion: number }>();
 
   constructor(private readonly settings: CreateSettings<CodehealthConfig>, private readonly next: SignalConsumers) {
     const c = settings.config;
@@ -181,6 +182,7 @@ export class CodehealthReceiver implements Component {
       this.sprintStatus = await evaluateSprint(this.sprint, {
         repositories: this.repos.map((r) => ({ name: r.name, root: resolve(r.path), result: r.result })),
         store: this.settings.config.store,
+        githubCache: this.githubCache,
         metAt: {
           get: (g) => this.state?.get<number>(this.settings.id, key + g),
           set: (g, at) => (at === undefined ? this.state?.delete(this.settings.id, key + g) : this.state?.put(this.settings.id, key + g, at)),

@@ -161,7 +161,14 @@ export interface EvalContext {
   now?: () => number;
   /** Abort slow GitHub calls after this long. */
   timeoutMs?: number;
+  /**
+   * GitHub answers kept between evaluations (goal id → time and completion): file changes re-evaluate
+   * the sprint often, and the milestone does not need asking more than once a minute.
+   */
+  githubCache?: Map<string, { at: number; completion: number }>;
 }
+
+export const GITHUB_CACHE_MS = 60_000;
 
 /** Evaluate every goal; a goal that cannot be evaluated keeps completion 0 and carries the error. */
 export async function evaluateSprint(sprint: Sprint, ctx: EvalContext): Promise<SprintStatus> {
@@ -228,8 +235,14 @@ async function evaluateGoal(g: Goal, ctx: EvalContext, reader: StoreReader | und
       return (await fileHasSymbol(repoFor(ctx, c.repository), c.file, c.symbol)) ? 1 : 0;
     case 'metric':
       return metricCompletion(reader!, c);
-    case 'github_milestone':
-      return milestoneCompletion(c, ctx.timeoutMs ?? 15_000);
+    case 'github_milestone': {
+      const now = (ctx.now ?? Date.now)();
+      const hit = ctx.githubCache?.get(g.id);
+      if (hit && now - hit.at < GITHUB_CACHE_MS) return hit.completion;
+      const completion = await milestoneCompletion(c, ctx.timeoutMs ?? 15_000);
+      ctx.githubCache?.set(g.id, { at: now, completion });
+      return completion;
+    }
   }
 }
 
