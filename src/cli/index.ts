@@ -12,6 +12,7 @@ import { loadAndValidate, startCollector } from '../service';
 import type { Command } from './command';
 import { featureCommands } from './commands';
 import { reportCommand } from './commands/report';
+import { codehealthScanCommand } from './commands/codehealth';
 
 /**
  * `--name value`, `--name=value`, `-o value`; names in `booleans` take no value; names in `multi`
@@ -188,7 +189,7 @@ const version: Command = {
   },
 };
 
-export const commands: Command[] = [run, validate, components, schema, version, ...featureCommands, reportCommand];
+export const commands: Command[] = [run, validate, components, schema, version, ...featureCommands, reportCommand, codehealthScanCommand];
 
 function help(): string {
   const w = Math.max(...commands.map((c) => c.name.length));
