@@ -27,6 +27,7 @@ import { memoryLimiterFactory } from '../processors/memory_limiter';
 import { otlpReceiverFactory } from '../receivers/otlp';
 import { securityProcessorFactory } from '../processors/security';
 import { securityEventsConnectorFactory } from '../connectors/security_events';
+import { pipelineRunsConnectorFactory } from '../connectors/pipeline_runs';
 
 export const factories: Factory[] = [
   otlpReceiverFactory,
@@ -54,6 +55,7 @@ export const factories: Factory[] = [
   sentryExporterFactory,
   otlpHttpExporterFactory,
   otlpGrpcExporterFactory,
+  pipelineRunsConnectorFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {
