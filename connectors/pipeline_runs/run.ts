@@ -35,6 +35,8 @@ export interface RunState {
   phases: PhaseState[];
   progress?: number;
   metrics: Record<string, [number, number][]>;
+  /** The last value per metric stream (metric and phase), to tell new points from re-sent ones. */
+  last?: Record<string, number>;
   /** Vigil's clock when the run ended (retention counts from here). */
   ended_seen_at?: number;
   /** The run span ended: later spans only fill phases in. */

@@ -164,17 +164,25 @@ export class RunTracker {
     if (phase) this.phaseSeen(run, phase, t);
   }
 
-  /** One numeric metric point with the run id attribute. */
+  /**
+   * One numeric metric point with the run id attribute. SDKs re-send a gauge's last value at every
+   * export, for every attribute set ever recorded (the phases done long ago included), so only a
+   * point whose value changed for its stream (metric and phase) is news: it counts as activity and
+   * goes into the run's metric series. A hung job whose exporter keeps sending the same values stalls.
+   */
   point(metric: string, attrs: Attributes, timeMs: number, value: number, resource: Attributes, now: number): void {
     const a = this.s.attrs;
     const id = str(attrs[a.run_id]);
-    if (!id) return;
+    if (!id || !Number.isFinite(value)) return;
+    const phase = str(attrs[a.phase_name]);
+    const stream = phase === undefined ? metric : `${metric}\u0000${phase}`;
+    const known = this.runs.get(id);
+    if (known?.last && known.last[stream] === value) return;
     const t = timeMs || now;
     const run = this.run(id, str(attrs[a.pipeline_name]), '', resource, now, t);
     if (!run) return;
-    if (!Number.isFinite(value)) return;
+    (run.last ??= {})[stream] = value;
     if (metric === this.s.progressMetric) run.progress = Math.min(1, Math.max(0, value));
-    const phase = str(attrs[a.phase_name]);
     if (phase) this.phaseSeen(run, phase, t);
     let series = run.metrics[metric];
     if (!series) {

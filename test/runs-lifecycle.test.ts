@@ -1,0 +1,96 @@
+/**
+ * pipeline_runs end to end with the OpenTelemetry JS SDK (examples/pipeline-run): a run seen while in
+ * progress, success, failure with error.type, a stall, and the run events and metrics that come out.
+ */
+import t from 'tap';
+import { runPipeline } from '../examples/pipeline-run/pipeline-run.js';
+import { EXPECTED_PHASES_YAML, FAST_PHASES, RunJson, eventsOf, getJson, startRunsVigil, tempDir, waitRun } from './helpers/runs';
+
+t.test('a run in progress, then its success', async (t) => {
+  const tmp = tempDir('vigil-runs-');
+  t.teardown(tmp.cleanup);
+  const v = await startRunsVigil(tmp.dir, EXPECTED_PHASES_YAML);
+  t.teardown(() => v.shutdown());
+
+  let inProgress: RunJson | undefined;
+  const outcome = await runPipeline({
+    endpoint: v.otlp, pipeline: 'model-build', runId: 'run-1', phases: FAST_PHASES,
+    beforePhase: async (name) => {
+      if (name !== 'compress') return;
+      // prepare-data, merge and train have ended; the root span has not.
+      inProgress = await waitRun(v.api, 'run-1', (r) => r.phases.filter((p) => p.status === 'succeeded').length === 3 && r.progress !== undefined && r.progress > 0.7, 'three phases done');
+    },
+  });
+  t.equal(outcome.result, 'success');
+  const r = inProgress!;
+  t.equal(r.status, 'running', 'running before the root span ends');
+  t.equal(r.pipeline, 'model-build');
+  t.equal(r.current_phase, 'compress', 'the next phase is where the run is');
+  t.equal(r.phase_index, 4);
+  t.equal(r.phase_count, 5, 'phase 4 of 5');
+  t.ok(Math.abs(r.progress! - 7 / 9) < 1e-9, `progress from pipeline.progress (${r.progress})`);
+  t.same(r.phases.map((p) => p.status), ['succeeded', 'succeeded', 'succeeded', 'running', 'pending']);
+  t.equal(r.trace_id, outcome.traceId, 'the run links to its trace');
+  t.ok(r.phases[2].duration_ms! >= 100, 'train took its time');
+
+  const done = await waitRun(v.api, 'run-1', (x) => x.status !== 'running', 'run ended');
+  t.equal(done.status, 'succeeded');
+  t.equal(done.result, 'success');
+  t.equal(done.progress, 1);
+  t.ok(done.ended_at! >= done.started_at);
+  t.same(done.phases.map((p) => p.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  t.equal(done.metrics['training.loss'].length, 5, 'loss curve: one point per training step');
+  t.ok(done.metrics['training.loss'][0][1] > done.metrics['training.loss'][4][1], 'loss went down');
+  t.same(done.previous, [], 'first run of the pipeline');
+
+  await v.capture.waitFor(() => eventsOf(v.capture, 'pipeline.run.succeeded').length === 1);
+  const started = eventsOf(v.capture, 'pipeline.run.started');
+  t.equal(started.length, 1, 'one started event');
+  t.equal(started[0].attributes['cicd.pipeline.run.id'], 'run-1');
+  const ok = eventsOf(v.capture, 'pipeline.run.succeeded')[0];
+  t.equal(ok.attributes['cicd.pipeline.result'], 'success');
+  t.equal(ok.traceId, outcome.traceId);
+
+  await v.capture.waitFor(() => v.capture.metrics.some((m) => m.resourceMetrics.some((rm) => rm.scopeMetrics.some((sm) => sm.metrics.some((x) => x.name === 'pipeline.runs')))));
+  const last = v.capture.metrics[v.capture.metrics.length - 1].resourceMetrics[0].scopeMetrics[0].metrics;
+  const runs = last.find((m) => m.name === 'pipeline.runs')!;
+  t.same(runs.data.dataPoints.map((p) => [p.attributes['cicd.pipeline.result'], (p as { value: number }).value]), [['success', 1]]);
+  const hist = last.find((m) => m.name === 'pipeline.phase.duration')!;
+  t.equal(hist.data.dataPoints.length, 5, 'a duration histogram per phase');
+  const active = last.find((m) => m.name === 'pipeline.runs.active')!;
+  t.ok(active.data.dataPoints.every((p) => (p as { value: number }).value === 0), 'no run in progress any more');
+
+  const list = await getJson<{ runs: RunJson[] }>(`${v.api}/api/runs?pipeline=model-build&status=succeeded&limit=10`);
+  t.same(list.body.runs.map((x) => x.id), ['run-1']);
+  t.same((await getJson<{ runs: RunJson[] }>(`${v.api}/api/runs?status=failed`)).body.runs, []);
+  t.equal((await getJson(`${v.api}/api/runs?status=bogus`)).status, 400, 'unknown status: 400');
+  t.equal((await getJson(`${v.api}/api/runs?limit=-1`)).status, 400, 'bad limit: 400');
+  t.equal((await getJson(`${v.api}/api/runs/nope`)).status, 404);
+});
+
+t.test('a failure with error.type, and a stall', async (t) => {
+  const tmp = tempDir('vigil-runs-');
+  t.teardown(tmp.cleanup);
+  const v = await startRunsVigil(tmp.dir, `${EXPECTED_PHASES_YAML}    stall_timeout: 600ms\n`);
+  t.teardown(() => v.shutdown());
+
+  const failed = await runPipeline({ endpoint: v.otlp, pipeline: 'model-build', runId: 'run-fail', phases: FAST_PHASES, failAt: 'train', errorType: 'TrainingDiverged' });
+  t.equal(failed.result, 'failure');
+  const f = await waitRun(v.api, 'run-fail', (r) => r.status !== 'running', 'failed');
+  t.equal(f.status, 'failed');
+  t.equal(f.result, 'failure');
+  t.equal(f.error_type, 'TrainingDiverged');
+  t.same(f.phases.map((p) => p.status), ['succeeded', 'succeeded', 'failed', 'pending', 'pending'], 'the failing phase, and the ones never reached');
+  await v.capture.waitFor(() => eventsOf(v.capture, 'pipeline.run.failed').length === 1);
+  const ev = eventsOf(v.capture, 'pipeline.run.failed')[0];
+  t.equal(ev.attributes['error.type'], 'TrainingDiverged');
+  t.match(String(ev.body), /model-build run run-fail failed \(TrainingDiverged\)/);
+
+  await runPipeline({ endpoint: v.otlp, pipeline: 'model-build', runId: 'run-hang', phases: FAST_PHASES, stallAt: 'merge' });
+  const s = await waitRun(v.api, 'run-hang', (r) => r.status === 'stalled', 'stalled');
+  t.equal(s.current_phase, 'merge', 'stalled in the phase that reported progress last');
+  await v.capture.waitFor(() => eventsOf(v.capture, 'pipeline.run.stalled').length === 1);
+  t.equal(eventsOf(v.capture, 'pipeline.run.stalled')[0].attributes['cicd.pipeline.run.id'], 'run-hang');
+  const stalled = await getJson<{ runs: RunJson[] }>(`${v.api}/api/runs?status=stalled`);
+  t.same(stalled.body.runs.map((r) => r.id), ['run-hang']);
+});
