@@ -21,6 +21,7 @@ export interface PipelineRunsConfig {
   history_runs: number;
   slow_factor: number;
   min_history: number;
+  slow_min_excess: string | number;
   max_metrics_per_run: number;
   max_points_per_metric: number;
   max_orphan_spans: number;
@@ -68,6 +69,7 @@ export const configSchema = {
     history_runs: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Completed runs per pipeline kept to compute usual phase durations and the ETA.' },
     slow_factor: { type: 'number', exclusiveMinimum: 1, default: 1.5, description: 'A phase is slow when it takes more than this times its usual (median) duration.' },
     min_history: { type: 'integer', minimum: 1, default: 3, description: 'Earlier runs with the phase needed before it can be called slow.' },
+    slow_min_excess: durationSchema('10s', 'A phase is slow only when it also takes at least this much longer than usual (short phases vary a lot).'),
     max_metrics_per_run: { type: 'integer', minimum: 0, default: 20 },
     max_points_per_metric: { type: 'integer', minimum: 1, default: 500, description: 'Newest points kept per run metric.' },
     max_orphan_spans: { type: 'integer', minimum: 0, default: 10000, description: 'Phase spans held while their run is unknown (no run id, trace not seen yet).' },
@@ -91,6 +93,7 @@ export interface Settings {
   historyRuns: number;
   slowFactor: number;
   minHistory: number;
+  slowMinExcessMs: number;
   maxMetricsPerRun: number;
   maxPointsPerMetric: number;
   maxOrphanSpans: number;
@@ -108,6 +111,7 @@ export function toSettings(c: PipelineRunsConfig): Settings {
     historyRuns: c.history_runs,
     slowFactor: c.slow_factor,
     minHistory: c.min_history,
+    slowMinExcessMs: parseDuration(c.slow_min_excess),
     maxMetricsPerRun: c.max_metrics_per_run,
     maxPointsPerMetric: c.max_points_per_metric,
     maxOrphanSpans: c.max_orphan_spans,

@@ -83,6 +83,7 @@ export interface ViewContext {
   history: HistoryEntry[];
   slowFactor: number;
   minHistory: number;
+  slowMinExcessMs: number;
   now: number;
 }
 
@@ -106,6 +107,11 @@ export function median(xs: number[]): number | undefined {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Slower than usual by the factor and by at least the minimum excess, with enough history to say. */
+export function isSlow(ms: number, usual: number, historyRuns: number, o: { slowFactor: number; minHistory: number; slowMinExcessMs: number }): boolean {
+  return historyRuns >= o.minHistory && ms > usual * o.slowFactor && ms - usual >= o.slowMinExcessMs;
 }
 
 const isActive = (s: RunStatus) => s === 'running' || s === 'stalled';
@@ -138,7 +144,7 @@ export function runView(r: RunState, ctx: ViewContext): RunView {
     if (st?.status === 'running') current = i;
     phases.push(v);
     const elapsed = d ?? (st?.status === 'running' && st.started_at !== undefined ? Math.max(0, ctx.now - st.started_at) : undefined);
-    if (usual !== undefined && elapsed !== undefined && durations.length >= ctx.minHistory && elapsed > usual * ctx.slowFactor) v.slow = true;
+    if (usual !== undefined && elapsed !== undefined && isSlow(elapsed, usual, durations.length, ctx)) v.slow = true;
   }
   if (current === undefined && isActive(r.status)) {
     // No phase reported as running: the first phase not yet seen after the last one that ended is
@@ -152,7 +158,7 @@ export function runView(r: RunState, ctx: ViewContext): RunView {
       v.status = 'running';
       v.started_at = lastEnd;
       const durations = phaseHistory(ctx.history, v.name);
-      if (v.usual_duration_ms !== undefined && durations.length >= ctx.minHistory && ctx.now - lastEnd > v.usual_duration_ms * ctx.slowFactor) v.slow = true;
+      if (v.usual_duration_ms !== undefined && isSlow(ctx.now - lastEnd, v.usual_duration_ms, durations.length, ctx)) v.slow = true;
     }
   }
 

@@ -10,7 +10,7 @@
 import type { StateStore } from '../../src/state';
 import { AnyValue, Attributes, LogRecord, Span, StatusCode, nanosToMillis, numericValue } from '../../src/model';
 import type { Settings } from './config';
-import { HistoryEntry, PhaseState, RunState, RunStatus, RunView, median, phaseDuration, phaseHistory, runView } from './run';
+import { HistoryEntry, PhaseState, RunState, RunStatus, RunView, isSlow, median, phaseDuration, phaseHistory, runView } from './run';
 
 export type RunEventKind = 'started' | 'succeeded' | 'failed' | 'cancelled' | 'stalled' | 'phase_slow';
 
@@ -135,7 +135,7 @@ export class RunTracker {
     if (!p.slow_notified) {
       const prior = phaseHistory(this.historyOf(run.pipeline), name);
       const usual = median(prior);
-      if (usual !== undefined && prior.length >= this.s.minHistory && d > usual * this.s.slowFactor) {
+      if (usual !== undefined && isSlow(d, usual, prior.length, this.s)) {
         p.slow_notified = true;
         this.events.push({ kind: 'phase_slow', run, at: now, phase: name, duration_ms: d, usual_duration_ms: Math.round(usual) });
       }
@@ -381,7 +381,7 @@ export class RunTracker {
   view(r: RunState, now: number): RunView {
     return runView(r, {
       expected: this.s.expectedPhases.get(r.pipeline), history: this.historyOf(r.pipeline).filter((h) => h.id !== r.id),
-      slowFactor: this.s.slowFactor, minHistory: this.s.minHistory, now,
+      slowFactor: this.s.slowFactor, minHistory: this.s.minHistory, slowMinExcessMs: this.s.slowMinExcessMs, now,
     });
   }
 
