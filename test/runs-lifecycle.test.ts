@@ -71,7 +71,17 @@ t.test('a run in progress, then its success', async (t) => {
 t.test('a failure with error.type, and a stall', async (t) => {
   const tmp = tempDir('vigil-runs-');
   t.teardown(tmp.cleanup);
-  const v = await startRunsVigil(tmp.dir, `${EXPECTED_PHASES_YAML}    stall_timeout: 600ms\n`);
+  const alerts = `    evaluation_interval: 100ms
+    groups:
+      - name: runs
+        rules:
+          - alert: PipelineRunFailed
+            kind: event
+            event_name: pipeline.run.failed
+            by: [cicd.pipeline.name, cicd.pipeline.run.id, error.type]
+            severity: critical
+`;
+  const v = await startRunsVigil(tmp.dir, `${EXPECTED_PHASES_YAML}    stall_timeout: 600ms\n`, '127.0.0.1:0', alerts);
   t.teardown(() => v.shutdown());
 
   const failed = await runPipeline({ endpoint: v.otlp, pipeline: 'model-build', runId: 'run-fail', phases: FAST_PHASES, failAt: 'train', errorType: 'TrainingDiverged' });
@@ -85,6 +95,17 @@ t.test('a failure with error.type, and a stall', async (t) => {
   const ev = eventsOf(v.capture, 'pipeline.run.failed')[0];
   t.equal(ev.attributes['error.type'], 'TrainingDiverged');
   t.match(String(ev.body), /model-build run run-fail failed \(TrainingDiverged\)/);
+  // The alerts connector turns the event into an alert.
+  let firing: Array<{ alertname: string; labels: Record<string, string> }> = [];
+  const until = Date.now() + 20_000;
+  while (!firing.length && Date.now() < until) {
+    firing = (await getJson<typeof firing>(`${v.api}/api/alerts?state=firing`)).body;
+    if (!firing.length) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(firing.length, 1, 'one alert for the failed run');
+  t.equal(firing[0].alertname, 'PipelineRunFailed');
+  t.equal(firing[0].labels['cicd.pipeline.run.id'], 'run-fail');
+  t.equal(firing[0].labels['error.type'], 'TrainingDiverged');
 
   await runPipeline({ endpoint: v.otlp, pipeline: 'model-build', runId: 'run-hang', phases: FAST_PHASES, stallAt: 'merge' });
   const s = await waitRun(v.api, 'run-hang', (r) => r.status === 'stalled', 'stalled');

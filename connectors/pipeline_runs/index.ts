@@ -133,9 +133,9 @@ export class PipelineRunsConnector implements Component, SignalConsumers {
     }
   }
 
-  private persist(): void {
+  private persist(full = false): void {
     try {
-      this.tracker.persist();
+      this.tracker.persist(full);
     } catch (err) {
       // The next round retries: dirty runs stay dirty.
       this.s.logger.warn({ err: (err as Error).message }, 'pipeline_runs: could not save run state');
@@ -143,7 +143,7 @@ export class PipelineRunsConnector implements Component, SignalConsumers {
   }
 
   async start(host: Host): Promise<void> {
-    this.tracker.load();
+    this.tracker.load(this.now());
     const api = host.getExtension<ApiServer>(API_EXTENSION);
     if (api) this.api.register(api);
     const every = (ms: number, fn: () => void) => {
@@ -154,7 +154,9 @@ export class PipelineRunsConnector implements Component, SignalConsumers {
     };
     every(this.tickMs, () => { this.tracker.tick(this.now()); this.emitEvents(); });
     every(parseDuration(this.s.config.metrics_interval), () => void this.emitMetrics());
-    if (this.store) every(parseDuration(this.s.config.persist_interval), () => this.persist());
+    // Phase and status changes every interval; progress and metric points every fourth.
+    let rounds = 0;
+    if (this.store) every(parseDuration(this.s.config.persist_interval), () => this.persist(++rounds % 4 === 0));
     this.s.logger.info({ runs: this.tracker.size, api: !!api }, 'pipeline_runs started');
   }
 
@@ -166,7 +168,7 @@ export class PipelineRunsConnector implements Component, SignalConsumers {
     await this.sending;
     await this.emitMetrics();
     if (this.store) {
-      this.persist();
+      this.persist(true);
       this.store.release();
       this.store = undefined;
     }

@@ -40,7 +40,10 @@ export class RunTracker {
   private readonly history = new Map<string, HistoryEntry[]>();
   private readonly orphans = new Map<string, Orphan[]>();
   private orphanCount = 0;
+  /** Runs whose phases or status changed: written at every persist. */
   private dirty = new Set<string>();
+  /** Runs with only new activity, progress or metric points: written at full persists. */
+  private soft = new Set<string>();
   private removed = new Set<string>();
   private historyDirty = new Set<string>();
   /** Runs changed since the last `takeChanged` (for the live stream). */
@@ -161,7 +164,11 @@ export class RunTracker {
     const eventName = rec.eventName || str(attrs['event.name']);
     if (eventName === this.s.startEventName && t < run.started_at) run.started_at = t;
     const phase = str(attrs[a.phase_name]);
-    if (phase) this.phaseSeen(run, phase, t);
+    if (phase) {
+      const before = run.phases.length;
+      this.phaseSeen(run, phase, t);
+      if (run.phases.length !== before) this.dirty.add(run.id);
+    }
   }
 
   /**
@@ -182,8 +189,10 @@ export class RunTracker {
     const run = this.run(id, str(attrs[a.pipeline_name]), '', resource, now, t);
     if (!run) return;
     (run.last ??= {})[stream] = value;
+    const phasesBefore = run.phases.length;
     if (metric === this.s.progressMetric) run.progress = Math.min(1, Math.max(0, value));
     if (phase) this.phaseSeen(run, phase, t);
+    if (run.phases.length !== phasesBefore) this.dirty.add(run.id);
     let series = run.metrics[metric];
     if (!series) {
       if (Object.keys(run.metrics).length >= this.s.maxMetricsPerRun) return;
@@ -218,6 +227,7 @@ export class RunTracker {
       this.runs.set(id, run);
       this.removed.delete(id);
       this.events.push({ kind: 'started', run, at: now });
+      this.dirty.add(id);
     } else if (pipeline && !run.pipeline) run.pipeline = pipeline;
     if (traceId && !run.trace_id) {
       run.trace_id = traceId;
@@ -236,10 +246,12 @@ export class RunTracker {
   private touch(run: RunState | undefined, now: number): void {
     if (!run) return;
     run.updated_at = now;
-    if (run.status === 'stalled') run.status = 'running';
-    this.mark(run);
+    if (run.status === 'stalled') { run.status = 'running'; this.dirty.add(run.id); }
+    this.soft.add(run.id);
+    this.changed.add(run.id);
   }
 
+  /** A change of phases or status. */
   private mark(run: RunState): void {
     this.dirty.add(run.id);
     this.changed.add(run.id);
@@ -302,6 +314,7 @@ export class RunTracker {
     this.runs.delete(id);
     if (r.trace_id && this.byTrace.get(r.trace_id) === id) this.byTrace.delete(r.trace_id);
     this.dirty.delete(id);
+    this.soft.delete(id);
     this.changed.delete(id);
     this.removed.add(id);
   }
@@ -387,8 +400,11 @@ export class RunTracker {
 
   // ---- persistence --------------------------------------------------------------------------
 
-  /** Loads persisted runs (most recently updated first, up to the cap) and histories. */
-  load(): void {
+  /**
+   * Loads persisted runs (most recently updated first, up to the cap) and histories. Running runs
+   * get a fresh stall timeout: the time Vigil was down is not the job's silence.
+   */
+  load(now: number): void {
     const st = this.store;
     if (!st) return;
     for (const row of st.state.list<HistoryEntry[]>(st.ns, 'hist:')) this.history.set(row.key.slice(5), row.value);
@@ -397,24 +413,31 @@ export class RunTracker {
       const r = row.value;
       if (!r || typeof r.id !== 'string' || !Array.isArray(r.phases)) continue;
       r.metrics ??= {};
+      if (r.status === 'running' || r.status === 'stalled') r.updated_at = Math.max(r.updated_at, now);
       this.runs.set(r.id, r);
       if (r.trace_id) this.byTrace.set(r.trace_id, r.id);
     }
     for (const row of rows.slice(this.s.maxRuns)) this.removed.add(row.value.id);
   }
 
-  /** Writes changed runs and histories, deletes dropped runs, in one transaction. */
-  persist(): void {
+  /**
+   * Writes runs whose phases or status changed (with `full`, also those with only new points or
+   * activity) and histories, and deletes dropped runs, in one transaction.
+   */
+  persist(full = false): void {
     const st = this.store;
-    if (!st || (!this.dirty.size && !this.removed.size && !this.historyDirty.size)) return;
+    if (!st) return;
+    const write = full ? new Set([...this.dirty, ...this.soft]) : this.dirty;
+    if (!write.size && !this.removed.size && !this.historyDirty.size) return;
     st.state.transaction(() => {
       for (const id of this.removed) st.state.delete(st.ns, `run:${id}`);
-      for (const id of this.dirty) {
+      for (const id of write) {
         const r = this.runs.get(id);
         if (r) st.state.put(st.ns, `run:${id}`, r);
       }
       for (const p of this.historyDirty) st.state.put(st.ns, `hist:${p}`, this.history.get(p) ?? []);
     });
+    for (const id of write) this.soft.delete(id);
     this.dirty.clear();
     this.removed.clear();
     this.historyDirty.clear();

@@ -20,8 +20,11 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** `connectorConfig` is YAML indented under `pipeline_runs:` (4 spaces). */
-export async function startRunsVigil(dataDir: string, connectorConfig = '', httpEndpoint = '127.0.0.1:0'): Promise<RunsVigil> {
+/**
+ * `connectorConfig` is YAML indented under `pipeline_runs:` (4 spaces); `alertsConfig`, when given,
+ * adds an `alerts` connector (YAML under `alerts:`) fed by the run events.
+ */
+export async function startRunsVigil(dataDir: string, connectorConfig = '', httpEndpoint = '127.0.0.1:0', alertsConfig?: string): Promise<RunsVigil> {
   const { factory, capture } = captureExporter();
   const yaml = `receivers:
   otlp:
@@ -34,6 +37,7 @@ connectors:
     persist_interval: 100ms
     stream_interval: 100ms
 ${connectorConfig}
+${alertsConfig !== undefined ? `  alerts:\n${alertsConfig}` : ''}
 exporters:
   capture:
 extensions:
@@ -57,8 +61,8 @@ service:
       exporters: [pipeline_runs]
     logs/events:
       receivers: [pipeline_runs]
-      exporters: [capture]
-    metrics/runs:
+      exporters: [capture${alertsConfig !== undefined ? ', alerts' : ''}]
+${alertsConfig !== undefined ? '    logs/notify:\n      receivers: [alerts]\n      exporters: [capture]\n' : ''}    metrics/runs:
       receivers: [pipeline_runs]
       exporters: [capture]
 `;
