@@ -149,7 +149,7 @@ async function round(root: string, config: string, duration: string): Promise<{ 
  * schedule. Compared with the server CPU of the steady load, this is the overhead without the noise
  * of a shared machine.
  */
-async function direct(seconds: number): Promise<{ cpuMsPerSecond: number; runs: number }> {
+async function direct(seconds: number, withRuns = true): Promise<{ cpuMsPerSecond: number; runs: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-runs-bench-'));
   const running = await startCollector({
     logger: silentLogger(),
@@ -160,7 +160,7 @@ async function direct(seconds: number): Promise<{ cpuMsPerSecond: number; runs: 
     const set = await buildPayloads({ signal: 'traces', encoding: 'protobuf', gzip: false, itemsPerRequest: 100, distinct: 8 });
     const steadyBatches = set.payloads.map((p) => decodeTraces(p.body));
     const all = Array.from({ length: RUNS }, (_, i) => i);
-    for (let phase = 0; phase < SETUP_PHASES; phase++) for (let i = 0; i < RUNS; i += 100) c.consumeTraces(decodeTraces(phaseSpans(all.slice(i, i + 100), phase, Date.now())));
+    for (let phase = 0; withRuns && phase < SETUP_PHASES; phase++) for (let i = 0; i < RUNS; i += 100) c.consumeTraces(decodeTraces(phaseSpans(all.slice(i, i + 100), phase, Date.now())));
     c.tracker.persist(true);
     const done = new Array<number>(RUNS).fill(SETUP_PHASES);
     const progress = new Array<number>(RUNS).fill(0);
@@ -181,21 +181,33 @@ async function direct(seconds: number): Promise<{ cpuMsPerSecond: number; runs: 
         metrics: decodeMetrics(progressPoints(pointRuns, (run) => (progress[run] = (progress[run] + 0.001) % 1), Date.now())),
       });
     }
-    const start = process.cpuUsage();
+    const parts = { steady: 0, runs: 0, periodic: 0, persist: 0 };
+    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+    const start = cpu();
     for (let sec = 0; sec < seconds; sec++) {
       for (let tick = 0; tick < 10; tick++) {
+        let t0 = cpu();
         for (let b = 0; b < 10; b++) c.consumeTraces(steadyBatches[(tick * 10 + b) % steadyBatches.length]);
+        parts.steady += cpu() - t0;
+        if (!withRuns) continue;
+        t0 = cpu();
         const r = runTraffic[sec * 10 + tick];
         for (const t of r.traces) c.consumeTraces(t);
         c.consumeMetrics(r.metrics);
+        parts.runs += cpu() - t0;
       }
+      const t0 = cpu();
       const now = Date.now();
       if (sec % 5 === 4) c.tracker.tick(now);
       if (sec % 15 === 14) c.runMetrics.collect(c.tracker.all(), now);
+      const t1 = cpu();
       if (sec % 30 === 29) c.tracker.persist((sec + 1) % 120 === 0);
+      parts.persist += cpu() - t1;
+      parts.periodic += cpu() - t0;
     }
-    const used = process.cpuUsage(start);
-    return { cpuMsPerSecond: (used.user + used.system) / 1000 / seconds, runs: c.tracker.size };
+    const used = cpu() - start;
+    process.stdout.write(`  CPU ms per second: steady spans ${(parts.steady / seconds).toFixed(2)}, run telemetry ${(parts.runs / seconds).toFixed(2)}, periodic work ${(parts.periodic / seconds).toFixed(2)} (of which persistence ${(parts.persist / seconds).toFixed(2)})\n`);
+    return { cpuMsPerSecond: used / seconds, runs: c.tracker.size };
   } finally {
     await running.shutdown();
     rmSync(dir, { recursive: true, force: true });
@@ -212,8 +224,11 @@ export async function main(argv: string[]): Promise<number> {
     else if (argv[i] === '--direct-seconds') directSeconds = Number(argv[i + 1]);
     else { process.stderr.write(`unknown option ${argv[i]}\n`); return 2; }
   }
+  const idle = await direct(directSeconds, false);
+  process.stdout.write(`in-process, no runs: the connector used ${idle.cpuMsPerSecond.toFixed(2)} ms of CPU per second of the steady load\n`);
   const d = await direct(directSeconds);
   process.stdout.write(`in-process: the connector used ${d.cpuMsPerSecond.toFixed(2)} ms of CPU per second of load (${directSeconds} s simulated, ${d.runs} runs tracked)\n`);
+  if (rounds === 0) return 0;
   const root = join(__dirname, '..', '..');
   const results: Record<string, number[]> = { baseline: [], runs: [] };
   for (let i = 0; i < rounds; i++) {
@@ -229,9 +244,10 @@ export async function main(argv: string[]): Promise<number> {
   const overhead = ((withRuns - base) / base) * 100;
   // The connector's CPU per second against the server's CPU per second without it (10 ms per % of a core).
   const directOverhead = (d.cpuMsPerSecond / (base * 10)) * 100;
-  process.stdout.write(`${JSON.stringify({ scenario: 'runs', date: new Date().toISOString(), rounds, duration, baselineCpuPercent: results.baseline, runsCpuPercent: results.runs, endToEndOverheadPercent: Number(overhead.toFixed(1)), connectorCpuMsPerSecond: Number(d.cpuMsPerSecond.toFixed(2)), directOverheadPercent: Number(directOverhead.toFixed(1)) })}\n`);
+  const idleOverhead = (idle.cpuMsPerSecond / (base * 10)) * 100;
+  process.stdout.write(`${JSON.stringify({ scenario: 'runs', date: new Date().toISOString(), rounds, duration, baselineCpuPercent: results.baseline, runsCpuPercent: results.runs, endToEndOverheadPercent: Number(overhead.toFixed(1)), connectorCpuMsPerSecond: Number(d.cpuMsPerSecond.toFixed(2)), directOverheadPercent: Number(directOverhead.toFixed(1)), idleConnectorCpuMsPerSecond: Number(idle.cpuMsPerSecond.toFixed(2)), idleOverheadPercent: Number(idleOverhead.toFixed(1)) })}\n`);
   process.stdout.write(`median server CPU: ${base.toFixed(1)} % without, ${withRuns.toFixed(1)} % with pipeline_runs (1,000 runs × 20 phases): ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} % end to end (noisy on a shared machine)\n`);
-  process.stdout.write(`the connector's own CPU, ${d.cpuMsPerSecond.toFixed(2)} ms/s, is ${directOverhead.toFixed(1)} % of the server's ${(base * 10).toFixed(0)} ms/s without it\n`);
+  process.stdout.write(`the connector's own CPU, ${d.cpuMsPerSecond.toFixed(2)} ms/s, is ${directOverhead.toFixed(1)} % of the server's ${(base * 10).toFixed(0)} ms/s without it; with no runs, ${idle.cpuMsPerSecond.toFixed(2)} ms/s (${idleOverhead.toFixed(1)} %)\n`);
   return 0;
 }
 

@@ -75,7 +75,7 @@ export const configSchema = {
     max_orphan_spans: { type: 'integer', minimum: 0, default: 10000, description: 'Phase spans held while their run is unknown (no run id, trace not seen yet).' },
     metrics_interval: durationSchema('15s', 'How often run metrics are emitted.'),
     persist: { type: 'boolean', default: true, description: 'Keep run state in the data directory so a restart resumes it.' },
-    persist_interval: durationSchema('30s', 'How often runs whose phases or status changed are written; runs with only new progress or metric points are written every fourth time, and everything at shutdown.'),
+    persist_interval: durationSchema('60s', 'How often runs whose phases or status changed are written; runs with only new progress or metric points are written every fourth time, and everything at shutdown.'),
     stream_interval: durationSchema('1s', 'How often changed runs are pushed to /api/runs/stream clients.'),
     max_stream_clients: { type: 'integer', minimum: 0, default: 32 },
   },

@@ -44,6 +44,8 @@ export class RunTracker {
   private dirty = new Set<string>();
   /** Runs with only new activity, progress or metric points: written at full persists. */
   private soft = new Set<string>();
+  /** Runs with new metric points: their series (kept under a key of their own) are written at full persists. */
+  private metricsDirty = new Set<string>();
   private removed = new Set<string>();
   private historyDirty = new Set<string>();
   /** Runs changed since the last `takeChanged` (for the live stream). */
@@ -200,6 +202,7 @@ export class RunTracker {
     }
     series.push([t, value]);
     if (series.length > this.s.maxPointsPerMetric) series.splice(0, series.length - this.s.maxPointsPerMetric);
+    this.metricsDirty.add(run.id);
   }
 
   /** A phase reported as running (by a log record or metric point naming it) before its span ends. */
@@ -315,6 +318,7 @@ export class RunTracker {
     if (r.trace_id && this.byTrace.get(r.trace_id) === id) this.byTrace.delete(r.trace_id);
     this.dirty.delete(id);
     this.soft.delete(id);
+    this.metricsDirty.delete(id);
     this.changed.delete(id);
     this.removed.add(id);
   }
@@ -408,16 +412,21 @@ export class RunTracker {
     const st = this.store;
     if (!st) return;
     for (const row of st.state.list<HistoryEntry[]>(st.ns, 'hist:')) this.history.set(row.key.slice(5), row.value);
+    const series = new Map(st.state.list<Pick<RunState, 'metrics' | 'last'>>(st.ns, 'met:').map((row) => [row.key.slice(4), row.value]));
     const rows = st.state.list<RunState>(st.ns, 'run:').sort((x, y) => y.value.updated_at - x.value.updated_at);
     for (const row of rows.slice(0, this.s.maxRuns)) {
       const r = row.value;
       if (!r || typeof r.id !== 'string' || !Array.isArray(r.phases)) continue;
-      r.metrics ??= {};
+      r.phases = (r.phases as unknown as PackedPhase[]).map(unpackPhase);
+      const m = series.get(r.id);
+      r.metrics = m?.metrics ?? {};
+      if (m?.last) r.last = m.last;
       if (r.status === 'running' || r.status === 'stalled') r.updated_at = Math.max(r.updated_at, now);
       this.runs.set(r.id, r);
       if (r.trace_id) this.byTrace.set(r.trace_id, r.id);
     }
     for (const row of rows.slice(this.s.maxRuns)) this.removed.add(row.value.id);
+    for (const id of series.keys()) if (!this.runs.has(id)) this.removed.add(id);
   }
 
   /**
@@ -428,18 +437,42 @@ export class RunTracker {
     const st = this.store;
     if (!st) return;
     const write = full ? new Set([...this.dirty, ...this.soft]) : this.dirty;
-    if (!write.size && !this.removed.size && !this.historyDirty.size) return;
+    const writeSeries = full ? this.metricsDirty : new Set<string>();
+    if (!write.size && !writeSeries.size && !this.removed.size && !this.historyDirty.size) return;
     st.state.transaction(() => {
-      for (const id of this.removed) st.state.delete(st.ns, `run:${id}`);
+      for (const id of this.removed) { st.state.delete(st.ns, `run:${id}`); st.state.delete(st.ns, `met:${id}`); }
+      // The run without its metric series (the bulk of it), which change often and matter less.
       for (const id of write) {
         const r = this.runs.get(id);
-        if (r) st.state.put(st.ns, `run:${id}`, r);
+        if (r) st.state.put(st.ns, `run:${id}`, { ...r, metrics: undefined, last: undefined, phases: r.phases.map(packPhase) });
+      }
+      for (const id of writeSeries) {
+        const r = this.runs.get(id);
+        if (r) st.state.put(st.ns, `met:${id}`, { metrics: r.metrics, last: r.last });
       }
       for (const p of this.historyDirty) st.state.put(st.ns, `hist:${p}`, this.history.get(p) ?? []);
     });
     for (const id of write) this.soft.delete(id);
+    if (full) this.metricsDirty.clear();
     this.dirty.clear();
     this.removed.clear();
     this.historyDirty.clear();
   }
+}
+
+/** A phase as stored: a tuple, half the size of the object (a write of all runs is mostly phases). */
+type PackedPhase = [string, PhaseState['status'], number | null, number | null, string | null, string | null, 0 | 1];
+
+function packPhase(p: PhaseState): PackedPhase {
+  return [p.name, p.status, p.started_at ?? null, p.ended_at ?? null, p.run_id ?? null, p.type ?? null, p.slow_notified ? 1 : 0];
+}
+
+function unpackPhase(t: PackedPhase): PhaseState {
+  const p: PhaseState = { name: t[0], status: t[1] };
+  if (t[2] !== null) p.started_at = t[2];
+  if (t[3] !== null) p.ended_at = t[3];
+  if (t[4] !== null) p.run_id = t[4];
+  if (t[5] !== null) p.type = t[5];
+  if (t[6]) p.slow_notified = true;
+  return p;
 }
