@@ -145,7 +145,7 @@ async function round(root: string, config: string, duration: string): Promise<{ 
  * The connector's own CPU for `seconds` of the same load, measured in-process (process.cpuUsage,
  * so other work on the machine does not count): the steady spans (the harness's SDK-made
  * payloads, decoded), the runs' phase spans and progress points, and the connector's periodic work
- * (stall check every 5 s, persistence every 30 s, metrics every 15 s) on the same simulated
+ * (stall check every 5 s, persistence every 60 s, metrics every 15 s) on the same simulated
  * schedule. Compared with the server CPU of the steady load, this is the overhead without the noise
  * of a shared machine.
  */
@@ -201,7 +201,7 @@ async function direct(seconds: number, withRuns = true): Promise<{ cpuMsPerSecon
       if (sec % 5 === 4) c.tracker.tick(now);
       if (sec % 15 === 14) c.runMetrics.collect(c.tracker.all(), now);
       const t1 = cpu();
-      if (sec % 30 === 29) c.tracker.persist((sec + 1) % 120 === 0);
+      if (sec % 60 === 59) c.tracker.persist((sec + 1) % 240 === 0);
       parts.persist += cpu() - t1;
       parts.periodic += cpu() - t0;
     }

@@ -5,6 +5,9 @@
  */
 import t from 'tap';
 import { runPipeline } from '../examples/pipeline-run/pipeline-run.js';
+import { RunTracker } from '../connectors/pipeline_runs/tracker';
+import { PipelineRunsConfig, toSettings } from '../connectors/pipeline_runs/config';
+import { Span, millisToNanos } from '../src/model';
 import { EXPECTED_PHASES_YAML, FAST_PHASES, RunJson, eventsOf, getRun, startRunsVigil, tempDir, waitRun } from './helpers/runs';
 
 const SHORT = [{ name: 'prepare', ms: 20 }, { name: 'train', ms: 80, steps: 2 }, { name: 'evaluate', ms: 20 }];
@@ -24,15 +27,49 @@ t.test('a phase slower than in earlier runs is flagged', async (t) => {
   const train = r.phases.find((p) => p.name === 'train')!;
   t.equal(train.slow, true, 'train is flagged slow');
   t.ok(train.usual_duration_ms! < 1000 && train.usual_duration_ms! >= 80, `usual duration from the earlier runs (${train.usual_duration_ms})`);
-  // Short phases vary on a loaded machine; the minimum excess (1.5 s here) keeps them from being called slow.
-  t.notOk(r.phases.find((p) => p.name === 'prepare')!.slow, 'the other phases are not');
   t.same(r.previous.map((p) => p.id), ['h-3', 'h-2', 'h-1'], 'earlier runs, newest first');
   t.same(r.previous[0].phases.map((p) => p.name), ['prepare', 'train', 'evaluate']);
   await v.capture.waitFor(() => eventsOf(v.capture, 'pipeline.run.phase_slow').length > 0);
   const ev = eventsOf(v.capture, 'pipeline.run.phase_slow');
-  t.same(ev.map((e) => e.attributes['cicd.pipeline.task.name']), ['train'], 'one slow event, for train');
-  t.equal(ev[0].attributes['cicd.pipeline.run.id'], 'h-4');
+  // Real sleeps on a loaded machine can make any short phase late too, so only train is checked here;
+  // the next test shows with exact times that the other phases are not flagged.
+  const trainEvents = ev.filter((e) => e.attributes['cicd.pipeline.task.name'] === 'train');
+  t.equal(trainEvents.length, 1, 'one slow event for train');
+  t.equal(trainEvents[0].attributes['cicd.pipeline.run.id'], 'h-4');
 });
+
+t.test('only the slow phase is flagged (exact times)', async (t) => {
+  const tracker = new RunTracker(toSettings(defaults()));
+  const span = (run: string, phase: string | undefined, startMs: number, ms: number): Span => ({
+    traceId: run.padStart(32, '0'), spanId: `${phase ?? 'root'}${run}`.padStart(16, '0').slice(-16), traceState: '', parentSpanId: phase ? run.padStart(16, '0') : '', flags: 1,
+    name: phase ?? 'run', kind: 1, startTimeUnixNano: millisToNanos(startMs), endTimeUnixNano: millisToNanos(startMs + ms),
+    attributes: { 'cicd.pipeline.name': 'nightly', 'cicd.pipeline.run.id': run, ...(phase ? { 'cicd.pipeline.task.name': phase } : { 'cicd.pipeline.result': 'success' }) },
+    droppedAttributesCount: 0, events: [], droppedEventsCount: 0, links: [], droppedLinksCount: 0, status: { code: 0, message: '' },
+  });
+  const runOf = (id: string, t0: number, trainMs: number) => [
+    span(id, 'prepare', t0, 60_000), span(id, 'train', t0 + 60_000, trainMs), span(id, 'evaluate', t0 + 60_000 + trainMs, 30_000), span(id, undefined, t0, 90_000 + trainMs),
+  ];
+  let t0 = Date.parse('2026-01-01T00:00:00Z');
+  for (const [i, trainMs] of [600_000, 660_000, 540_000].entries()) { tracker.spans(runOf(`n${i}`, t0, trainMs), {}, t0); t0 += 3_600_000; }
+  t.same(tracker.takeEvents().filter((e) => e.kind === 'phase_slow'), []);
+  tracker.spans(runOf('n3', t0, 1_500_000), {}, t0);
+  const slow = tracker.takeEvents().filter((e) => e.kind === 'phase_slow');
+  t.same(slow.map((e) => [e.phase, e.duration_ms, e.usual_duration_ms]), [['train', 1_500_000, 600_000]], 'train, against the median of the earlier runs');
+  const v = tracker.view(tracker.get('n3')!, t0);
+  t.same(v.phases.map((p) => [p.name, p.slow ?? false]), [['prepare', false], ['train', true], ['evaluate', false]]);
+});
+
+function defaults(): PipelineRunsConfig {
+  return {
+    attributes: {
+      pipeline_name: 'cicd.pipeline.name', run_id: 'cicd.pipeline.run.id', result: 'cicd.pipeline.result', error_type: 'error.type',
+      phase_name: 'cicd.pipeline.task.name', phase_run_id: 'cicd.pipeline.task.run.id', phase_type: 'cicd.pipeline.task.type', run_state: 'cicd.pipeline.run.state',
+    },
+    start_event_name: 'cicd.pipeline.run.start', progress_metric: 'pipeline.progress', pipelines: [], stall_timeout: '10m', ended_retention: '24h',
+    max_runs: 100, history_runs: 10, slow_factor: 1.5, min_history: 3, slow_min_excess: '10s', max_metrics_per_run: 20, max_points_per_metric: 500,
+    max_orphan_spans: 100, metrics_interval: '15s', persist: false, persist_interval: '60s', stream_interval: '1s', max_stream_clients: 4,
+  };
+}
 
 t.test('a restart in the middle of a run', async (t) => {
   const tmp = tempDir('vigil-runs-');
