@@ -39,6 +39,11 @@ export class RunTracker {
   private readonly byTrace = new Map<string, string>();
   private readonly history = new Map<string, HistoryEntry[]>();
   private readonly orphans = new Map<string, Orphan[]>();
+  /**
+   * Services (resource service.name) that have sent run telemetry: only their other spans and
+   * records are looked up by trace id, so the rest of the traffic costs one lookup per batch.
+   */
+  private readonly runServices = new Set<string>();
   private orphanCount = 0;
   /** Runs whose phases or status changed: written at every persist. */
   private dirty = new Set<string>();
@@ -69,12 +74,13 @@ export class RunTracker {
     if (!spans.length) return;
     const a = this.s.attrs;
     let runSpans: Span[] | undefined;
+    const byTrace = this.byTrace.size > 0 && this.runServices.has(str(resource['service.name']) ?? '');
     for (const span of spans) {
       const attrs = span.attributes;
       const phase = str(attrs[a.phase_name]);
       if (phase !== undefined) { this.phaseSpan(span, phase, resource, now); continue; }
       if (attrs[a.pipeline_name] !== undefined || attrs[a.run_id] !== undefined) (runSpans ??= []).push(span);
-      else if (this.byTrace.size && span.traceId) {
+      else if (byTrace && span.traceId) {
         // Any other span of a run's trace is a sign of life.
         const id = this.byTrace.get(span.traceId);
         if (id) this.touch(this.runs.get(id), now);
@@ -156,7 +162,7 @@ export class RunTracker {
     const attrs = rec.attributes;
     let id = str(attrs[a.run_id]);
     if (!id) {
-      if (!this.byTrace.size || !rec.traceId) return;
+      if (!this.byTrace.size || !rec.traceId || !this.runServices.has(str(resource['service.name']) ?? '')) return;
       id = this.byTrace.get(rec.traceId);
       if (!id) return;
     }
@@ -227,6 +233,7 @@ export class RunTracker {
       };
       const service = str(resource['service.name']);
       if (service) run.service = service;
+      if (this.runServices.size < this.s.maxRuns) this.runServices.add(service ?? '');
       this.runs.set(id, run);
       this.removed.delete(id);
       this.events.push({ kind: 'started', run, at: now });
@@ -424,6 +431,7 @@ export class RunTracker {
       if (r.status === 'running' || r.status === 'stalled') r.updated_at = Math.max(r.updated_at, now);
       this.runs.set(r.id, r);
       if (r.trace_id) this.byTrace.set(r.trace_id, r.id);
+      this.runServices.add(r.service ?? '');
     }
     for (const row of rows.slice(this.s.maxRuns)) this.removed.add(row.value.id);
     for (const id of series.keys()) if (!this.runs.has(id)) this.removed.add(id);
