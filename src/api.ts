@@ -24,6 +24,11 @@ export interface ApiResponse {
   headers?: Record<string, string>;
   /** Raw text or bytes body instead of JSON (dashboards, metrics). */
   raw?: string | Uint8Array;
+  /**
+   * A long-lived text response (Server-Sent Events): called once the headers are sent with a writer;
+   * returns the cleanup run when the client goes away or the server stops.
+   */
+  stream?: (write: (text: string) => boolean) => () => void;
 }
 
 export type ApiHandler = (req: ApiRequest) => unknown | ApiResponse | Promise<unknown | ApiResponse>;
@@ -40,5 +45,5 @@ export class ApiError extends Error {
 }
 
 export function isApiResponse(v: unknown): v is ApiResponse {
-  return typeof v === 'object' && v !== null && typeof (v as ApiResponse).status === 'number' && ('body' in v || 'raw' in v);
+  return typeof v === 'object' && v !== null && typeof (v as ApiResponse).status === 'number' && ('body' in v || 'raw' in v || 'stream' in v);
 }

@@ -28,6 +28,7 @@ import { otlpReceiverFactory } from '../receivers/otlp';
 import { securityProcessorFactory } from '../processors/security';
 import { securityEventsConnectorFactory } from '../connectors/security_events';
 import { codehealthReceiverFactory } from '../receivers/codehealth';
+import { pipelineRunsConnectorFactory } from '../connectors/pipeline_runs';
 
 export const factories: Factory[] = [
   otlpReceiverFactory,
@@ -56,6 +57,7 @@ export const factories: Factory[] = [
   otlpHttpExporterFactory,
   otlpGrpcExporterFactory,
   codehealthReceiverFactory,
+  pipelineRunsConnectorFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {

@@ -139,7 +139,12 @@ export class ApiExtension implements ApiServer {
     try {
       const out = await route.handler(apiReq);
       if (isApiResponse(out)) {
-        if (out.raw !== undefined) {
+        if (out.stream) {
+          res.writeHead(out.status, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', ...out.headers });
+          res.flushHeaders();
+          const stop = out.stream((text) => res.write(text));
+          res.on('close', stop);
+        } else if (out.raw !== undefined) {
           res.writeHead(out.status, { 'Content-Type': 'text/plain; charset=utf-8', ...out.headers }).end(out.raw);
         } else send(res, out.status, out.body, out.headers);
       } else send(res, out === undefined ? 204 : 200, out);

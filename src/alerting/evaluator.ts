@@ -104,6 +104,8 @@ export class Evaluator {
   /** rule key → fingerprint → alert. */
   private readonly active = new Map<string, Map<string, RuleAlert>>();
   private readonly events = new Map<string, EventSample[]>();
+  /** Event names of `event` rules, so other records are skipped without looking at the rules. */
+  private readonly eventNames = new Set<string>();
   private readonly streaks = new Map<string, Map<string, StreakState>>();
   private readonly rules: Rule[];
   private readonly timers: TimerHandle[] = [];
@@ -124,7 +126,7 @@ export class Evaluator {
     this.series = new SeriesStore(config.resourceLabels, config.maxSeries, config.maxSamplesPerSeries, this.startedAt);
     for (const r of this.rules) {
       this.active.set(r.key, new Map());
-      if (r.kind === 'security' || r.kind === 'anomaly') this.events.set(r.key, []);
+      if (r.kind === 'security' || r.kind === 'anomaly' || r.kind === 'event') { this.events.set(r.key, []); if (r.kind === 'event') this.eventNames.add((r as EventRule).eventName); }
       else if (r.kind === 'consecutive_failures') { this.streaks.set(r.key, new Map()); this.series.watch((r as MetricRule).metric, 60 * 60_000); }
       else {
         const mr = r as MetricRule;
@@ -225,15 +227,15 @@ export class Evaluator {
       let res: Labels | undefined;
       for (const sl of rl.scopeLogs) for (const rec of sl.logRecords) {
         const name = rec.eventName || stringValue(rec.attributes['event.name']);
-        if (name !== 'security.threat' && name !== 'anomaly') continue;
+        if (name !== 'security.threat' && name !== 'anomaly' && !(name && this.eventNames.has(name))) continue;
         if (!res) { res = {}; attributesToLabels(res, rl.resource.attributes, this.config.resourceLabels); }
         const labels: Labels = { ...res };
         attributesToLabels(labels, rec.attributes);
         delete labels['event.name'];
         const t = rec.timeUnixNano ? nanosToMillis(rec.timeUnixNano) : rec.observedTimeUnixNano ? nanosToMillis(rec.observedTimeUnixNano) : now;
-        const score = numericValue(rec.attributes[name === 'anomaly' ? 'anomaly.score' : 'security.threat.score']) ?? 0;
+        const score = name === 'anomaly' || name === 'security.threat' ? numericValue(rec.attributes[name === 'anomaly' ? 'anomaly.score' : 'security.threat.score']) ?? 0 : 1;
         for (const r of this.rules) {
-          if ((r.kind !== 'security' && r.kind !== 'anomaly') || r.eventName !== name) continue;
+          if ((r.kind !== 'security' && r.kind !== 'anomaly' && r.kind !== 'event') || r.eventName !== name) continue;
           if (score < r.minScore) continue;
           if (r.kind === 'security' && r.threatTypes.length && !r.threatTypes.includes(labels['security.threat.type'] ?? '')) continue;
           if (!matchesAll(r.matchers, labels)) continue;
@@ -278,7 +280,7 @@ export class Evaluator {
   private results(r: Rule, now: number): Result[] {
     switch (r.kind) {
       case 'security':
-      case 'anomaly': return this.eventResults(r, now);
+      case 'anomaly': case 'event': return this.eventResults(r, now);
       case 'consecutive_failures': {
         const out: Result[] = [];
         for (const st of this.streaks.get(r.key)!.values()) if (st.streak >= r.threshold) out.push({ labels: st.labels, value: st.streak });

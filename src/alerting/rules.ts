@@ -33,8 +33,8 @@ import { Issues, isObject, join, typeName } from './issues';
 import { Matcher, parseMatcher } from './matchers';
 import { Template } from './template';
 
-export type RuleKind = 'threshold' | 'success_rate' | 'performance_degradation' | 'consecutive_failures' | 'security' | 'anomaly';
-export const RULE_KINDS: readonly RuleKind[] = ['threshold', 'success_rate', 'performance_degradation', 'consecutive_failures', 'security', 'anomaly'];
+export type RuleKind = 'threshold' | 'success_rate' | 'performance_degradation' | 'consecutive_failures' | 'security' | 'anomaly' | 'event';
+export const RULE_KINDS: readonly RuleKind[] = ['threshold', 'success_rate', 'performance_degradation', 'consecutive_failures', 'security', 'anomaly', 'event'];
 export type WindowFunction = 'avg' | 'max' | 'min' | 'sum' | 'count' | 'last' | 'rate' | 'increase' | 'quantile';
 export const WINDOW_FUNCTIONS: readonly WindowFunction[] = ['avg', 'max', 'min', 'sum', 'count', 'last', 'rate', 'increase', 'quantile'];
 export type CompareOp = '>' | '>=' | '<' | '<=' | '==' | '!=';
@@ -77,8 +77,9 @@ export interface MetricRule extends RuleBase {
 }
 
 export interface EventRule extends RuleBase {
-  kind: 'security' | 'anomaly';
-  /** The event name records must carry (security.threat / anomaly). */
+  /** `event`: any records with the rule's `event_name` (pipeline.run.failed, ...), each scoring 1. */
+  kind: 'security' | 'anomaly' | 'event';
+  /** The event name records must carry (security.threat / anomaly / the rule's event_name). */
   eventName: string;
   minScore: number;
   threatTypes: string[];
@@ -105,6 +106,7 @@ const KEYS: Record<RuleKind, string[]> = {
   consecutive_failures: ['metric', 'matchers', 'by', 'threshold', 'outcome_attribute', 'success_values'],
   security: ['min_score', 'threat_types', 'matchers', 'by', 'window', 'count'],
   anomaly: ['min_score', 'matchers', 'by', 'window', 'count'],
+  event: ['event_name', 'matchers', 'by', 'window', 'count'],
 };
 
 const ALERT_NAME = /^[^\s{}"]+$/u;
@@ -232,11 +234,12 @@ function compileRule(ctx: Ctx, path: string, raw: unknown, group: string, seen: 
   const by = strList(ctx, join(path, 'by'), raw.by);
   const matchers = compileMatcherList(ctx.issues, join(path, 'matchers'), raw.matchers);
 
-  if (kind === 'security' || kind === 'anomaly') {
+  if (kind === 'security' || kind === 'anomaly' || kind === 'event') {
+    if (kind === 'event' && (typeof raw.event_name !== 'string' || !raw.event_name)) ctx.issues.add(join(path, 'event_name'), 'required: the event name of the records the rule counts (e.g. pipeline.run.failed)');
     const rule: EventRule = {
       ...base, kind,
-      eventName: kind === 'security' ? 'security.threat' : 'anomaly',
-      minScore: num(ctx, join(path, 'min_score'), raw.min_score, kind === 'security' ? 0.7 : 0.5),
+      eventName: kind === 'security' ? 'security.threat' : kind === 'anomaly' ? 'anomaly' : String(raw.event_name ?? ''),
+      minScore: kind === 'event' ? 0 : num(ctx, join(path, 'min_score'), raw.min_score, kind === 'security' ? 0.7 : 0.5),
       threatTypes: strList(ctx, join(path, 'threat_types'), raw.threat_types) ?? [],
       matchers,
       by,
