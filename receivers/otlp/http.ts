@@ -33,25 +33,6 @@ const JSON_TYPE = 'application/json';
 const INVALID_ARGUMENT = 3;
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
-/** An over-limit body is read and thrown away up to this many times the limit, so the 413 reaches the client. */
-const DISCARD_FACTOR = 4;
-
-/** Read and drop a body up to `cap` bytes (then stop reading: the connection is closed after the answer). */
-function discard(req: IncomingMessage, cap: number): Promise<void> {
-  return new Promise((resolve) => {
-    let n = 0;
-    req.on('data', (c: Buffer) => {
-      n += c.length;
-      if (n > cap) {
-        req.pause();
-        resolve();
-      }
-    });
-    req.once('end', () => resolve());
-    req.once('error', () => resolve());
-    req.once('close', () => resolve());
-  });
-}
 
 class HttpFailure extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -201,48 +182,22 @@ export class OtlpHttpServer {
     if (!req.complete) req.resume();
   }
 
-  /**
-   * Read the body, refusing more than the limit before and after decompression. A body over the
-   * limit is still read to its end (and discarded, up to DISCARD_FACTOR times the limit) before the
-   * 413 is sent: a client that is still writing would otherwise get a reset or EPIPE instead of the
-   * answer, and SDKs retry those, a request that can never succeed.
-   */
+  /** Read the body, refusing more than the limit before and after decompression. */
   private async readBody(req: IncomingMessage): Promise<Buffer> {
     const limit = this.cfg.max_request_body_size;
-    const discardCap = limit * DISCARD_FACTOR;
     const declared = Number(req.headers['content-length']);
-    if (declared > limit) {
-      if (declared <= discardCap) await discard(req, discardCap);
-      throw new HttpFailure(413, `request body of ${declared} bytes is over the limit of ${limit} bytes`);
-    }
+    if (declared > limit) throw new HttpFailure(413, `request body of ${declared} bytes is over the limit of ${limit} bytes`);
     const encoding = String(req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
     if (!['identity', '', 'gzip', 'x-gzip', 'deflate'].includes(encoding)) {
       throw new HttpFailure(415, `unsupported content encoding "${encoding}"; expected gzip, deflate or none`);
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    await new Promise<void>((resolve, reject) => {
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) {
-          over = true;
-          chunks.length = 0;
-          if (size > discardCap) {
-            req.pause();
-            resolve();
-          }
-          return;
-        }
-        chunks.push(chunk);
-      });
-      req.once('end', () => resolve());
-      req.once('error', reject);
-      req.once('close', () => {
-        if (!req.complete) reject(new HttpFailure(400, 'the client aborted the request'));
-      });
-    });
-    if (over) throw new HttpFailure(413, `request body is over the limit of ${limit} bytes`);
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) throw new HttpFailure(413, `request body is over the limit of ${limit} bytes`);
+      chunks.push(chunk);
+    }
     const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
     if (encoding === 'identity' || encoding === '') return raw;
     return new Promise<Buffer>((resolve, reject) => {
