@@ -129,7 +129,7 @@ async function crashRun(root: string, name: string, cycles: number, log: (m: str
     env.VIGIL_CENTRAL = `http://127.0.0.1:${sink.port}`;
     config = name === 'edge' ? join(root, 'examples', 'edge.yaml') : join(work, 'queue.yaml');
     if (name === 'queue') {
-      writeFileSync(config, readFileSync(join(__dirname, 'queue.yaml'), 'utf8').replaceAll('${CENTRAL}', env.VIGIL_CENTRAL));
+      writeFileSync(config, readFileSync(join(root, 'bench', 'crash', 'queue.yaml'), 'utf8').replaceAll('${CENTRAL}', env.VIGIL_CENTRAL));
     }
   }
   mkdirSync(env.VIGIL_DATA_DIR, { recursive: true });
@@ -245,10 +245,13 @@ export async function runCrash(argv: string[]): Promise<number> {
       process.stderr.write(`unknown configuration "${name}"; expected default, queue, edge\n`);
       return 2;
     }
-    results.push(await crashRun(root, name, cycles, log));
   }
   process.stdout.write('| config | kill -9 cycles | spans acknowledged | lost | duplicates |\n|---|---|---|---|---|\n');
-  for (const r of results) process.stdout.write(`| ${r.config} | ${r.cycles} | ${r.acknowledged} | ${r.lost} | ${r.duplicates} |\n`);
+  for (const name of configs) {
+    const r = await crashRun(root, name, cycles, log);
+    results.push(r);
+    process.stdout.write(`| ${r.config} | ${r.cycles} | ${r.acknowledged} | ${r.lost} | ${r.duplicates} |\n`);
+  }
   if (tput > 0) {
     const t = await throughput(root, tput, log);
     process.stdout.write(`\nthroughput (acknowledged spans/s, best of 2 runs of ${tput}s, 4 senders x ${SPANS_PER_REQUEST} spans, OTLP/JSON): ` +
