@@ -18,6 +18,7 @@ import { createTransport } from './transport';
 
 const USAGE = `usage: npm run bench -- <scenario> [options]
        npm run bench -- profile FILE.cpuprofile [N]   (top N functions by self time)
+       npm run bench -- crash [--cycles N] [--configs default,queue,edge] [--throughput SECONDS]   (kill -9 harness, bench/crash)
 
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(15)} ${s.summary}`).join('\n')}
@@ -167,6 +168,8 @@ function countRows(dbPath: string, table: string): number {
 
 export async function main(argv: string[]): Promise<number> {
   const root = projectRoot();
+  // The crash harness (bench/crash) has options of its own.
+  if (argv[0] === 'crash') return (await import('./crash')).runCrash(argv.slice(1));
   let opts: Options | string;
   try {
     opts = parseArgs(argv, root);

@@ -21,6 +21,7 @@ import { otlpHttpExporterFactory } from '../exporters/otlphttp';
 import { otlpGrpcExporterFactory } from '../exporters/otlp';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
+import { fileStorageExtensionFactory } from '../extensions/file_storage';
 import { anomalyProcessorFactory } from '../processors/anomaly';
 import { batchFactory } from '../processors/batch';
 import { memoryLimiterFactory } from '../processors/memory_limiter';
@@ -43,6 +44,7 @@ export const factories: Factory[] = [
   alertsConnectorFactory,
   apiExtensionFactory,
   healthCheckExtensionFactory,
+  fileStorageExtensionFactory,
   sqliteExporterFactory,
   debugExporterFactory,
   fileExporterFactory,

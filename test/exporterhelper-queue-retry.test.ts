@@ -202,7 +202,7 @@ t.test('schema fragments carry the Collector defaults and validate', async (t) =
   const cfg: Record<string, any> = {};
   t.ok(validate(cfg));
   t.equal(cfg.timeout, '5s');
-  t.same(cfg.sending_queue, { enabled: false, num_consumers: 10, queue_size: 1000 });
+  t.same(cfg.sending_queue, { enabled: false, num_consumers: 10, queue_size: 1000, max_size_mib: 512, full_policy: 'refuse' });
   t.same(cfg.retry_on_failure, { enabled: true, initial_interval: '5s', randomization_factor: 0.5, multiplier: 1.5, max_interval: '30s', max_elapsed_time: '300s' });
   t.notOk(validate({ sending_queue: { queue_size: 0 } }), 'queue_size must be positive');
   t.notOk(validate({ retry_on_failure: { initial_interval: 'soon' } }), 'durations are checked');

@@ -99,7 +99,7 @@ t.test('retention deletes rows past max_age, then the oldest rows until under ma
 t.test('backpressure: bounded rows in flight, then a retryable refusal', async (t) => {
   const path = join(dir, 'bp.db');
   // Nothing commits by itself: a long flush interval and a batch size never reached.
-  const ex = make({ path, flush_interval: '1h', batch_size: 1_000_000, max_in_flight_rows: 10, timeout: '100ms' });
+  const ex = make({ path, durability: 'buffered', flush_interval: '1h', batch_size: 1_000_000, max_in_flight_rows: 10, timeout: '100ms' });
   await ex.start!(host);
   await ex.traces!.consume(spans(Array.from({ length: 8 }, (_, i) => NOW + BigInt(i))));
   const t0 = Date.now();

@@ -1,6 +1,11 @@
 /**
  * Main-thread handle on the writer thread: posts row batches, keeps the number of rows posted but
  * not yet committed bounded (backpressure), and flushes/closes on shutdown.
+ *
+ * With `acknowledged` durability, write() resolves only once the writer has committed the batch,
+ * and rejects with a RetryableError when it could not (the sender keeps the data). With `buffered`,
+ * write() resolves when the batch is posted, except while the store is failing: then it waits for
+ * the commit too, so that nothing is acknowledged that the store is known to be dropping.
  */
 import type { Logger } from 'pino';
 import { extname, join } from 'node:path';
@@ -22,6 +27,10 @@ export class WriterClient {
   private dead?: Error;
   private nextId = 1;
   private readonly replies = new Map<number, () => void>();
+  /** Writes waiting for their commit, by id. */
+  private readonly waiting = new Map<number, { resolve: (rejectedRows: number) => void; reject: (e: Error) => void }>();
+  /** Why the store cannot commit right now (from the writer), or undefined while it can. */
+  private failing?: string;
   private spaceWaiters: Array<() => void> = [];
   private closed?: Promise<void>;
 
@@ -32,7 +41,14 @@ export class WriterClient {
     private readonly onFailed: (r: FailedReport) => void,
     /** Told once when the writer thread is gone for good (the health check shows it). */
     private readonly onDead: (e: Error) => void = () => undefined,
+    /** Told when the store stops (message) or starts again (undefined) being able to commit. */
+    private readonly onHealth: (problem: string | undefined) => void = () => undefined,
   ) {}
+
+  /** Why the store cannot commit now, or undefined. */
+  get problem(): string | undefined {
+    return this.dead?.message ?? this.failing;
+  }
 
   /** Rows posted to the writer and not yet committed. */
   get inFlightRows(): number {
@@ -59,13 +75,41 @@ export class WriterClient {
             reject(this.dead);
             void worker.terminate();
             break;
-          case 'committed':
+          case 'committed': {
             this.release(m.rows as number);
+            const ids = m.ids as number[];
+            const rejected = m.rejected as number[];
+            let refused = 0;
+            ids.forEach((id, i) => {
+              refused += rejected[i];
+              this.settle(id)?.resolve(rejected[i]);
+            });
+            if (refused > 0) {
+              this.logger.warn({ rows: refused, err: m.rejectedMessage }, 'sqlite: rows SQLite cannot store were skipped; the rest of their batches is stored');
+              this.onFailed({ ...(m.rejectedBySignal as { spans: number; logs: number; points: number }), message: m.rejectedMessage as string });
+            }
             break;
-          case 'failed':
+          }
+          case 'failed': {
             this.release(m.rows as number);
-            this.logger.error({ rows: m.rows, err: m.message }, 'sqlite: a write transaction failed; its rows are lost');
-            this.onFailed(m as unknown as FailedReport);
+            let lost = false;
+            for (const id of m.ids as number[]) {
+              const w = this.settle(id);
+              if (w) w.reject(new RetryableError(`the sqlite store could not commit: ${m.message as string}`, 5000));
+              else lost = true;
+            }
+            if (lost) {
+              // Only buffered writes have nobody waiting: they were acknowledged already.
+              this.logger.error({ rows: m.rows, err: m.message }, 'sqlite: a buffered write transaction failed; its rows are lost');
+              this.onFailed(m as unknown as FailedReport);
+            }
+            break;
+          }
+          case 'health':
+            this.failing = m.ok ? undefined : (m.message as string);
+            if (m.ok) this.logger.info('sqlite: the store commits again');
+            else this.logger.error({ err: m.message }, 'sqlite: the store cannot commit; new data is refused with a retryable error');
+            this.onHealth(this.failing);
             break;
           case 'retention':
             if (m.error) this.logger.error({ err: m.error }, 'sqlite: retention failed');
@@ -99,14 +143,24 @@ export class WriterClient {
     for (const w of this.spaceWaiters.splice(0)) w();
     for (const r of this.replies.values()) r();
     this.replies.clear();
+    for (const w of this.waiting.values()) w.reject(new RetryableError(`sqlite store unavailable: ${e.message}`, 5000));
+    this.waiting.clear();
+  }
+
+  private settle(id: number) {
+    const w = this.waiting.get(id);
+    this.waiting.delete(id);
+    return w;
   }
 
   /**
    * Post a batch. Waits while the writer is more than maxInFlightRows behind, until `signal`
    * aborts (the helper's timeout), then refuses with a retryable error so the data stays upstream.
+   * With `waitForCommit`, resolves once the rows are committed, with the number of rows SQLite
+   * refused (skipped, the others stored).
    */
-  async write(batch: RowBatch, signal?: AbortSignal): Promise<void> {
-    if (batch.rows === 0) return;
+  async write(batch: RowBatch, signal?: AbortSignal, waitForCommit = false): Promise<number> {
+    if (batch.rows === 0) return 0;
     while (!this.dead && this.inFlight > 0 && this.inFlight + batch.rows > this.maxInFlightRows) {
       if (signal?.aborted) throw new RetryableError('sqlite writer is behind', 1000);
       await new Promise<void>((resolve) => {
@@ -121,7 +175,13 @@ export class WriterClient {
     if (this.dead || !this.worker) throw new RetryableError(`sqlite store unavailable${this.dead ? `: ${this.dead.message}` : ' (not started)'}`, 5000);
     if (this.closed) throw new RetryableError('sqlite store is closing', 1000);
     this.inFlight += batch.rows;
-    this.worker!.postMessage({ op: 'write', batch });
+    const id = this.nextId++;
+    const wait = waitForCommit || this.failing !== undefined;
+    const committed = wait
+      ? new Promise<number>((resolve, reject) => this.waiting.set(id, { resolve, reject }))
+      : undefined;
+    this.worker!.postMessage({ op: 'write', id, batch });
+    return committed ?? 0;
   }
 
   private request(op: 'flush' | 'close'): Promise<void> {

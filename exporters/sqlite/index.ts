@@ -1,7 +1,13 @@
 /**
  * `sqlite` exporter: Vigil's default store. Spans, metric points and log records go into one
- * SQLite file (schema in README.md and schema.ts), written by a worker thread so that ingest never
- * waits on the disk.
+ * SQLite file (schema in README.md and schema.ts), written by a worker thread so that the event
+ * loop never waits on the disk.
+ *
+ * `durability: acknowledged` (the default): a request is answered only once its rows are committed
+ * (group commit keeps the throughput), so a success answer survives kill -9. `buffered`: answered
+ * when handed to the writer; a crash loses up to `flush_interval` of answered data.
+ * A store that cannot commit (disk full, file deleted or corrupt) refuses data retryably and its
+ * status, shown by the health check, says why.
  */
 import type { CreateSettings, ExporterFactory, Host } from '../../src/component';
 import { ExporterHelperConfig, createExporter, exporterHelperProperties } from '../../src/exporterhelper';
@@ -16,6 +22,10 @@ import { QueryService } from '../../src/query';
 
 export interface SqliteConfig extends ExporterHelperConfig {
   path: string;
+  /** Defaults (schema): acknowledged, false, 0. */
+  durability?: 'acknowledged' | 'buffered';
+  fsync?: boolean;
+  max_file_size_mib?: number;
   flush_interval: string | number;
   batch_size: number;
   max_in_flight_rows: number;
@@ -31,7 +41,13 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
     type: 'object',
     properties: {
       path: { type: 'string', minLength: 1, default: './data/vigil.db', description: 'Database file, relative to the working directory.' },
-      flush_interval: durationSchema('1s', 'Buffered rows are committed at least this often.'),
+      durability: {
+        type: 'string', enum: ['acknowledged', 'buffered'], default: 'acknowledged',
+        description: 'acknowledged: a request is answered after its rows are committed (survives kill -9). buffered: answered when handed to the writer; a crash loses up to flush_interval of answered data.',
+      },
+      fsync: { type: 'boolean', default: false, description: 'Sync every commit to disk (SQLite synchronous=FULL): committed rows then also survive a power loss or OS crash, at the cost of an fsync per commit.' },
+      max_file_size_mib: { type: 'number', minimum: 0, default: 0, description: 'Hard limit of the database file; when reached, new data is refused with a retryable error (retention frees space). 0: no limit.' },
+      flush_interval: durationSchema('1s', 'With durability buffered: rows are committed at least this often.'),
       batch_size: { type: 'integer', minimum: 1, default: 50000, description: 'Rows per write transaction (a full buffer is committed at once). Large transactions write each touched index page once per commit.' },
       max_in_flight_rows: {
         type: 'integer', minimum: 1, default: 100000,
@@ -56,6 +72,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
     const path = c.path === ':memory:' || isAbsolute(c.path) ? c.path : resolve(process.cwd(), c.path);
     const metrics = exporterMetrics(settings.telemetry, settings.id);
     let host: Host | undefined;
+    const durability = c.durability ?? 'acknowledged';
     const client = new WriterClient(
       {
         path,
@@ -64,6 +81,9 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         maxAgeMs: parseDuration(c.retention?.max_age ?? '168h'),
         maxSizeBytes: Math.round((c.retention?.max_size_mib ?? 1024) * 1024 * 1024),
         checkIntervalMs: parseDuration(c.retention?.check_interval ?? '5m'),
+        durability,
+        fsync: c.fsync ?? false,
+        maxFileBytes: Math.round((c.max_file_size_mib ?? 0) * 1024 * 1024),
       },
       c.max_in_flight_rows ?? 100000,
       settings.logger,
@@ -73,26 +93,29 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         metrics.bySignal.metrics.sendFailed.inc(r.points);
       },
       (e) => host?.reportStatus(settings.id, 'permanent_error', e),
+      (problem) => host?.reportStatus(settings.id, problem ? 'recoverable_error' : 'ok', problem ? new Error(problem) : undefined),
     );
     // Query API hook (src/query): when the `api` extension runs, this store answers
     // /api/traces, /api/spans, /api/logs, /api/metrics... It reads the file on its own read-only
     // connection, so it needs nothing from the writer.
     const query = new QueryService(path, settings.logger);
     const exporter = createExporter(settings, signals, {
-      start: async (host) => {
+      start: async (h) => {
+        host = h;
         await client.start();
-        const api = host.getExtension<ApiServer>(API_EXTENSION);
+        const api = h.getExtension<ApiServer>(API_EXTENSION);
         if (api && path !== ':memory:') query.register(api);
       },
       send: (signal, data, ctx) => {
         const batch = signal === 'traces' ? tracesToRows(data as Traces) : signal === 'logs' ? logsToRows(data as Logs) : metricsToRows(data as Metrics);
-        return client.write(batch, ctx.signal);
+        // Rows SQLite refuses are skipped, counted and logged by the client; the rest is stored.
+        return client.write(batch, ctx.signal, durability === 'acknowledged').then(() => undefined);
       },
       shutdown: () => {
         query.close();
         return client.close();
       },
     });
-    return Object.assign(exporter, { flush: () => client.flush(), inFlightRows: () => client.inFlightRows });
+    return Object.assign(exporter, { flush: () => client.flush(), inFlightRows: () => client.inFlightRows, problem: () => client.problem });
   },
 };

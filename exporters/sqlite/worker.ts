@@ -1,17 +1,31 @@
 /**
- * The writer thread: owns the database, inserts the rows the main thread posts, in transactions
- * of `batch_size` rows or every `flush_interval`, and runs retention. Nothing here logs row
- * contents: failures are reported to the main thread as counts and SQLite's error message.
+ * The writer thread: owns the database, inserts the rows the main thread posts, commits them and
+ * runs retention. Nothing here logs row contents: failures are reported to the main thread as counts
+ * and SQLite's error message.
  *
- * Protocol (main → worker): {op:'write', batch} | {op:'flush', id} | {op:'close', id}
- *           (worker → main): {op:'ready'} | {op:'fatal', message} | {op:'committed', rows}
- *                            | {op:'failed', rows, spans, logs, points, message} | {op:'flushed', id}
+ * Commit policy: `acknowledged` commits as soon as the posted writes are inserted (group commit:
+ * every write that arrived while the previous commit ran goes into the next one), and tells the
+ * main thread which writes committed so that it can answer the senders; `buffered` commits every
+ * `batch_size` rows or `flush_interval`.
+ *
+ * Isolation: each write runs inside a SAVEPOINT. When a row cannot be inserted (a value SQLite
+ * cannot bind, a constraint), the write is rolled back to its savepoint and inserted again row by
+ * row, skipping only the rows that fail: one bad row never costs the other rows of the transaction.
+ * When the store itself fails (disk full, I/O error, file deleted or corrupted), the writes of the
+ * open transaction are reported failed (the main thread refuses them retryably) and the health
+ * message says why.
+ *
+ * Protocol (main → worker): {op:'write', id, batch} | {op:'flush', id} | {op:'close', id}
+ *           (worker → main): {op:'ready'} | {op:'fatal', message}
+ *                            | {op:'committed', rows, ids, rejected, rejectedMessage}
+ *                            | {op:'failed', rows, spans, logs, points, ids, message}
+ *                            | {op:'health', ok, message} | {op:'flushed', id}
  *                            | {op:'retention', deleted, ms} | {op:'closed', id}
  */
 import type Database from 'better-sqlite3';
 import { openSqlite } from '../../src/storage/sqlite';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import {
@@ -27,9 +41,15 @@ export interface WorkerOptions {
   maxAgeMs: number;
   maxSizeBytes: number;
   checkIntervalMs: number;
+  /** Default buffered (the commit policy of older callers). */
+  durability?: 'acknowledged' | 'buffered';
+  /** Hard limit of the file in bytes (PRAGMA max_page_count); 0 or absent: none. */
+  maxFileBytes?: number;
+  /** synchronous=FULL: commits also survive a power loss, at an fsync per commit. */
+  fsync?: boolean;
 }
 
-type Msg = { op: 'write'; batch: RowBatch } | { op: 'flush'; id: number } | { op: 'close'; id: number };
+type Msg = { op: 'write'; id: number; batch: RowBatch } | { op: 'flush'; id: number } | { op: 'close'; id: number };
 
 const port = parentPort!;
 const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
@@ -37,13 +57,38 @@ const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
 const CACHE_MAX = 50_000;
 const PAGE_SIZE = 32768;
 const WAL_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** How often the writer checks that its file is still the one it opened. */
+const FILE_CHECK_MS = 1000;
+
+/** Errors of the store itself (as opposed to one row SQLite cannot take): the write must be refused. */
+const STORE_ERRORS = /^SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|CANTOPEN|BUSY|LOCKED|NOMEM|PROTOCOL|PERM|AUTH)/;
+const BROKEN_ERRORS = /^SQLITE_(CORRUPT|NOTADB)/;
+function isStoreError(e: unknown): boolean {
+  return STORE_ERRORS.test(String((e as { code?: unknown }).code ?? ''));
+}
+
+/** Thrown inside a write when the transaction itself is gone (SQLite rolled it back). */
+class TransactionLost extends Error {}
 
 class StoreWriter {
   private readonly db: Database.Database;
   /** Rows inserted in the open transaction, by signal; a rollback loses (and reports) them all. */
   private open = { rows: 0, spans: 0, logs: 0, points: 0 };
-  /** An insert failed: the rest of the transaction is skipped and it is rolled back at commit. */
-  private openError?: Error;
+  /** Ids of the writes in the open transaction, and rows of each refused as invalid. */
+  private openIds: number[] = [];
+  private openRejected: number[] = [];
+  private rejectedMessage = '';
+  private rejectedBySignal = { spans: 0, logs: 0, points: 0 };
+  /** Row-by-row mode of a write being retried after a bad row: counts instead of throwing. */
+  private isolating = false;
+  private isolatedRejects = 0;
+  /** Set when the file is gone, replaced or corrupt: every write is refused until a restart. */
+  private broken?: string;
+  /** Last health sent to the main thread. */
+  private healthy = true;
+  private fileIdentity?: { dev: number; ino: number };
+  private fileTimer?: NodeJS.Timeout;
+  private commitScheduled = false;
   private timer?: NodeJS.Timeout;
   private retentionTimer?: NodeJS.Timeout;
   private readonly resourceIds = new Map<string, number>();
@@ -53,6 +98,9 @@ class StoreWriter {
   private readonly begin: Database.Statement;
   private readonly commitSt: Database.Statement;
   private readonly rollbackSt: Database.Statement;
+  private readonly savepoint: Database.Statement;
+  private readonly release: Database.Statement;
+  private readonly rollbackTo: Database.Statement;
 
   constructor(private readonly o: WorkerOptions) {
     if (o.path !== ':memory:') mkdirSync(dirname(o.path), { recursive: true });
@@ -65,7 +113,7 @@ class StoreWriter {
     db.pragma('auto_vacuum = INCREMENTAL');
     db.pragma('journal_mode = WAL');
     // WAL: commits need no fsync; a crash may lose the last transactions but never corrupts.
-    db.pragma('synchronous = NORMAL');
+    db.pragma(o.fsync ? 'synchronous = FULL' : 'synchronous = NORMAL');
     db.pragma('cache_size = -65536');
     // Checkpoint every ~64 MiB of WAL rather than SQLite's 1,000 pages: hot index pages are then
     // copied back once per checkpoint, not once per commit. In pages, and files keep their page size.
@@ -119,6 +167,15 @@ class StoreWriter {
           last_value = CASE WHEN excluded.last_time_unix_nano >= last_time_unix_nano THEN excluded.last_value ELSE last_value END,
           last_time_unix_nano = max(last_time_unix_nano, excluded.last_time_unix_nano)`),
     };
+    if ((o.maxFileBytes ?? 0) > 0) db.pragma(`max_page_count = ${Math.max(1, Math.floor(o.maxFileBytes! / pageSize))}`);
+    this.savepoint = db.prepare('SAVEPOINT w');
+    this.release = db.prepare('RELEASE w');
+    this.rollbackTo = db.prepare('ROLLBACK TO w');
+    if (o.path !== ':memory:') {
+      const st = statSync(o.path);
+      this.fileIdentity = { dev: st.dev, ino: st.ino };
+      this.fileTimer = setInterval(() => this.checkFile(), FILE_CHECK_MS);
+    }
     this.begin = db.prepare('BEGIN');
     this.commitSt = db.prepare('COMMIT');
     this.rollbackSt = db.prepare('ROLLBACK');
@@ -131,9 +188,19 @@ class StoreWriter {
   onMessage(m: Msg): void {
     switch (m.op) {
       case 'write':
-        this.write(m.batch);
-        if (this.open.rows >= this.o.batchSize) this.commit();
-        else if (!this.timer) this.timer = setTimeout(() => this.commit(), this.o.flushIntervalMs);
+        this.write(m.id, m.batch);
+        if (this.o.durability === 'acknowledged') {
+          // Group commit: writes already waiting in the port are inserted first, then one commit.
+          if (this.open.rows >= this.o.batchSize) this.commit();
+          else if (!this.commitScheduled && this.open.rows > 0) {
+            this.commitScheduled = true;
+            setImmediate(() => {
+              this.commitScheduled = false;
+              this.commit();
+            });
+          }
+        } else if (this.open.rows >= this.o.batchSize) this.commit();
+        else if (!this.timer && this.open.rows > 0) this.timer = setTimeout(() => this.commit(), this.o.flushIntervalMs);
         break;
       case 'flush':
         this.commit();
@@ -142,6 +209,7 @@ class StoreWriter {
       case 'close':
         this.commit();
         if (this.retentionTimer) clearInterval(this.retentionTimer);
+        if (this.fileTimer) clearInterval(this.fileTimer);
         try {
           this.db.pragma('wal_checkpoint(TRUNCATE)');
         } catch {
@@ -157,19 +225,148 @@ class StoreWriter {
    * Rows go into the open transaction as they arrive rather than being kept until the commit: the
    * posted arrays then die young (cheap to collect) and the writer holds no second copy of them.
    */
-  private write(b: RowBatch): void {
-    const first = this.open.rows === 0;
+  private write(id: number, b: RowBatch): void {
+    if (this.broken) {
+      this.report([id], b, this.broken);
+      return;
+    }
+    try {
+      if (!this.db.inTransaction) this.begin.run();
+      this.savepoint.run();
+    } catch (e) {
+      this.storeFailed(e);
+      this.report([id], b, (e as Error).message);
+      return;
+    }
+    let rejected = 0;
+    try {
+      this.insert(b);
+      this.release.run();
+    } catch (e) {
+      try {
+        rejected = this.retryIsolated(b, e);
+      } catch (e2) {
+        // The store itself failed: this write is refused; if SQLite dropped the transaction, the
+        // other writes in it are refused too (none of them has been acknowledged yet).
+        this.storeFailed(e2);
+        if (!this.db.inTransaction || e2 instanceof TransactionLost) this.failOpen((e2 as Error).message);
+        this.report([id], b, (e2 as Error).message);
+        return;
+      }
+    }
     this.open.rows += b.rows;
     if (b.spans) this.open.spans += b.rows;
     else if (b.logs) this.open.logs += b.rows;
     else this.open.points += b.rows;
-    if (this.openError) return;
+    this.openIds.push(id);
+    this.openRejected.push(rejected);
+    if (rejected > 0) {
+      if (b.spans) this.rejectedBySignal.spans += rejected;
+      else if (b.logs) this.rejectedBySignal.logs += rejected;
+      else this.rejectedBySignal.points += rejected;
+    }
+  }
+
+  /** After an error inside a write: undo it, then insert it row by row, skipping the bad rows. */
+  private retryIsolated(b: RowBatch, first: unknown): number {
+    if (!this.db.inTransaction) throw new TransactionLost((first as Error).message);
+    this.rollbackTo.run();
+    // Ids cached by the undone part may name rows that no longer exist.
+    this.clearCaches();
+    if (isStoreError(first)) {
+      this.release.run();
+      throw first;
+    }
+    this.isolating = true;
+    this.isolatedRejects = 0;
     try {
-      if (first) this.begin.run();
       this.insert(b);
     } catch (e) {
-      this.openError = e as Error;
+      // A resource or scope SQLite cannot take: the whole write is refused, nothing else.
+      if (isStoreError(e) || !this.db.inTransaction) throw e;
+      this.rollbackTo.run();
+      this.clearCaches();
+      this.isolatedRejects = b.rows;
+    } finally {
+      this.isolating = false;
     }
+    if (!this.db.inTransaction) throw new TransactionLost('the transaction was rolled back');
+    this.release.run();
+    this.rejectedMessage = (first as Error).message;
+    return this.isolatedRejects;
+  }
+
+  /** One row's statement; while isolating, a row SQLite refuses is counted and skipped. */
+  private run(stmt: Database.Statement, params: unknown[]): Database.RunResult | undefined {
+    if (!this.isolating) return stmt.run(params);
+    try {
+      return stmt.run(params);
+    } catch (e) {
+      if (isStoreError(e)) throw e;
+      this.isolatedRejects++;
+      return undefined;
+    }
+  }
+
+  private report(ids: number[], b: Pick<RowBatch, 'rows' | 'spans' | 'logs'>, message: string): void {
+    port.postMessage({
+      op: 'failed', ids, rows: b.rows, message,
+      spans: b.spans ? b.rows : 0, logs: b.logs ? b.rows : 0, points: !b.spans && !b.logs ? b.rows : 0,
+    });
+  }
+
+  /** Every write of the open transaction is refused (the transaction is gone or could not commit). */
+  private failOpen(message: string): void {
+    const open = this.open;
+    const ids = this.openIds;
+    this.open = { rows: 0, spans: 0, logs: 0, points: 0 };
+    this.openIds = [];
+    this.openRejected = [];
+    this.rejectedBySignal = { spans: 0, logs: 0, points: 0 };
+    try {
+      if (this.db.inTransaction) this.rollbackSt.run();
+    } catch {
+      // SQLite may already have rolled back on its own (e.g. disk full)
+    }
+    this.clearCaches();
+    if (ids.length > 0) port.postMessage({ op: 'failed', ids, rows: open.rows, spans: open.spans, logs: open.logs, points: open.points, message });
+  }
+
+  /** Ids cached during an undone transaction (or part of one) may not exist any more. */
+  private clearCaches(): void {
+    this.resourceIds.clear();
+    this.scopeIds.clear();
+    this.seriesIds.clear();
+  }
+
+  private storeFailed(e: unknown): void {
+    const message = (e as Error).message;
+    const code = String((e as { code?: unknown }).code ?? '');
+    if (BROKEN_ERRORS.test(code)) this.broken = `the database file is corrupt (${message}); restore or move it away and restart`;
+    this.setHealth(false, this.broken ?? `the store cannot commit: ${message}`);
+  }
+
+  private setHealth(ok: boolean, message: string): void {
+    if (ok === this.healthy && ok) return;
+    this.healthy = ok;
+    port.postMessage({ op: 'health', ok, message });
+  }
+
+  /** The file we write must still be the file at `path` (deleted or replaced: every later write would vanish). */
+  private checkFile(): void {
+    if (this.broken || !this.fileIdentity) return;
+    let problem: string | undefined;
+    try {
+      const st = statSync(this.o.path);
+      if (st.dev !== this.fileIdentity.dev || st.ino !== this.fileIdentity.ino) problem = 'was replaced by another file';
+      else if (!hasSqliteHeader(this.o.path)) problem = 'is corrupt (its header was overwritten)';
+    } catch (e) {
+      problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'was deleted' : `cannot be checked (${(e as Error).message})`;
+    }
+    if (!problem) return;
+    this.broken = `the database file ${this.o.path} ${problem} while Vigil was running; new data is refused until it is restored and Vigil restarted`;
+    this.failOpen(this.broken);
+    this.setHealth(false, this.broken);
   }
 
   private commit(): void {
@@ -178,29 +375,29 @@ class StoreWriter {
       this.timer = undefined;
     }
     const open = this.open;
-    if (open.rows === 0) return;
-    this.open = { rows: 0, spans: 0, logs: 0, points: 0 };
-    let error = this.openError;
-    this.openError = undefined;
-    if (!error) {
-      try {
-        this.commitSt.run();
-        port.postMessage({ op: 'committed', rows: open.rows });
-        return;
-      } catch (e) {
-        error = e as Error;
-      }
+    if (open.rows === 0 && this.openIds.length === 0) return;
+    if (this.broken) {
+      this.failOpen(this.broken);
+      return;
     }
     try {
-      if (this.db.inTransaction) this.rollbackSt.run();
-    } catch {
-      // SQLite may already have rolled back on its own (e.g. disk full)
+      this.commitSt.run();
+    } catch (e) {
+      this.storeFailed(e);
+      this.failOpen((e as Error).message);
+      return;
     }
-    // Ids cached during the transaction may not exist any more.
-    this.resourceIds.clear();
-    this.scopeIds.clear();
-    this.seriesIds.clear();
-    port.postMessage({ op: 'failed', rows: open.rows, spans: open.spans, logs: open.logs, points: open.points, message: error.message });
+    const ids = this.openIds;
+    const rejected = this.openRejected;
+    const rejectedMessage = this.rejectedMessage;
+    this.open = { rows: 0, spans: 0, logs: 0, points: 0 };
+    this.openIds = [];
+    this.openRejected = [];
+    const bySignal = this.rejectedBySignal;
+    this.rejectedMessage = '';
+    this.rejectedBySignal = { spans: 0, logs: 0, points: 0 };
+    port.postMessage({ op: 'committed', rows: open.rows, ids, rejected, rejectedMessage, rejectedBySignal: bySignal });
+    this.setHealth(true, 'ok');
   }
 
   private cached(map: Map<string, number>, key: string, make: () => number): number {
@@ -257,7 +454,7 @@ class StoreWriter {
         plain[11] = svc[ri];
         plain[12] = res[ri];
         plain[13] = scopes[rows[i + 1] as number];
-        plainSpan.run(plain);
+        this.run(plainSpan, plain);
       } else {
         full[0] = traceId;
         full[1] = traceKey(traceId);
@@ -265,7 +462,7 @@ class StoreWriter {
         full[18] = svc[ri];
         full[19] = res[ri];
         full[20] = scopes[rows[i + 1] as number];
-        span.run(full);
+        this.run(span, full);
       }
     }
   }
@@ -278,7 +475,7 @@ class StoreWriter {
       p[13] = svc[ri];
       p[14] = res[ri];
       p[15] = scopes[rows[i + 1] as number];
-      this.st.log.run(p);
+      this.run(this.st.log, p);
     }
   }
 
@@ -300,11 +497,21 @@ class StoreWriter {
       if (!rows) return;
       const p = new Array<unknown>(cols - 1);
       for (let i = 0; i < rows.length; i += cols) {
-        const sid = seriesId(rows[i] as number, rows[i + 1] as string);
+        let sid: number;
+        if (!this.isolating) sid = seriesId(rows[i] as number, rows[i + 1] as string);
+        else {
+          try {
+            sid = seriesId(rows[i] as number, rows[i + 1] as string);
+          } catch (e) {
+            if (isStoreError(e)) throw e;
+            this.isolatedRejects++;
+            continue;
+          }
+        }
         p[0] = sid;
         for (let c = 2; c < cols; c++) p[c - 1] = rows[i + c];
         // A point sent again (same series and time) is ignored, and so stays out of the rollup too.
-        if (stmt.run(p).changes > 0) each?.(sid, i);
+        if ((this.run(stmt, p)?.changes ?? 0) > 0) each?.(sid, i);
       }
     };
     const rollups = new Map<string, [number, bigint, number, number, number, number, bigint, number, bigint, number]>();
@@ -335,6 +542,7 @@ class StoreWriter {
   private retention(): void {
     // Deletions run in transactions of their own.
     this.commit();
+    if (this.broken) return;
     const t0 = Date.now();
     let deleted = 0;
     try {
@@ -417,6 +625,18 @@ class StoreWriter {
       if (gone > 0) this.seriesIds.clear();
     })();
     return n;
+  }
+}
+
+function hasSqliteHeader(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    // An empty file is a database not written yet; anything else must start with the magic string.
+    return n === 0 || head.toString('latin1') === 'SQLite format 3\u0000';
+  } finally {
+    closeSync(fd);
   }
 }
 

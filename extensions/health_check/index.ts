@@ -13,6 +13,7 @@ import { openSqlite } from '../../src/storage/sqlite';
 import type { CreateSettings, ExtensionFactory, Host } from '../../src/component';
 import { durationSchema, parseDuration } from '../../src/util/duration';
 import { listen, parseEndpoint } from '../../src/util/net';
+import { persistentQueueReports } from '../../src/exporterhelper/queue-registry';
 
 export interface CheckConfig {
   name: string;
@@ -104,6 +105,12 @@ function checkSqlite(path: string, timeoutMs: number): void {
   }
 }
 
+/** Persistent sending queues (depth, bytes on disk, oldest age), when there are any. */
+function queues(): { queues?: ReturnType<typeof persistentQueueReports> } {
+  const q = persistentQueueReports();
+  return q.length ? { queues: q } : {};
+}
+
 export class HealthCheckExtension {
   private server?: Server;
   private host?: Host;
@@ -127,7 +134,7 @@ export class HealthCheckExtension {
     const healthy = componentsOk && (!this.s.config.checks_affect_status || checksOk);
     return {
       healthy,
-      body: { status: healthy ? 'ok' : 'unhealthy', components, checks },
+      body: { status: healthy ? 'ok' : 'unhealthy', components, checks, ...queues() },
     };
   }
 

@@ -6,6 +6,7 @@
  * Every problem is reported at once, each with its file, line and column.
  */
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import { batchBeforeDurableWarnings } from '../exporterhelper/lint';
 import type { ComponentKind, Factory, JsonSchema } from '../component';
 import { ConfigError, ConfigIssue } from '../errors';
 import { SIGNALS, Signal } from '../model';
@@ -289,7 +290,10 @@ export function validateConfig(cfg: LoadedConfig, factories: readonly Factory[])
       shutdownTimeoutMs,
       telemetry: { logs: { level: svc.telemetry.logs.level }, metrics: { address: svc.telemetry.metrics.address || null } },
     },
-    warnings: cfg.warnings,
+    warnings: [
+      ...cfg.warnings,
+      ...batchBeforeDurableWarnings(pipelines, sections.processor, sections.exporter, sections.connector).map((w) => issueAt(cfg, w.path, w.message)),
+    ],
     files: cfg.files,
   };
 }

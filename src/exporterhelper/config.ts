@@ -12,6 +12,12 @@ export interface SendingQueueConfig {
   num_consumers: number;
   /** Capacity in requests (batches), as the Collector's default "requests" sizer. */
   queue_size: number;
+  /** Id of a `file_storage` extension: the queue is then persistent (on disk). */
+  storage?: string;
+  /** Persistent queue: bound in bytes on disk (MiB). */
+  max_size_mib: number;
+  /** Persistent queue: what happens when it is full. */
+  full_policy: 'refuse' | 'drop_oldest';
 }
 
 export interface RetryConfig {
@@ -31,7 +37,7 @@ export interface ExporterHelperConfig {
   retry_on_failure?: Partial<RetryConfig>;
 }
 
-export const QUEUE_DEFAULTS: SendingQueueConfig = { enabled: true, num_consumers: 10, queue_size: 1000 };
+export const QUEUE_DEFAULTS: SendingQueueConfig = { enabled: true, num_consumers: 10, queue_size: 1000, max_size_mib: 512, full_policy: 'refuse' };
 export const RETRY_DEFAULTS: RetryConfig = {
   enabled: true, initial_interval: '5s', randomization_factor: 0.5, multiplier: 1.5, max_interval: '30s', max_elapsed_time: '300s',
 };
@@ -50,7 +56,10 @@ export function sendingQueueSchema(defaults: Partial<SendingQueueConfig> = {}): 
     properties: {
       enabled: { type: 'boolean', default: d.enabled },
       num_consumers: { type: 'integer', minimum: 1, default: d.num_consumers, description: 'Requests sent concurrently.' },
-      queue_size: { type: 'integer', minimum: 1, default: d.queue_size, description: 'Maximum queued requests (batches); beyond it data is refused with a retryable error.' },
+      queue_size: { type: 'integer', minimum: 1, default: d.queue_size, description: 'In-memory queue: maximum queued requests (batches); beyond it data is refused with a retryable error.' },
+      storage: { type: 'string', minLength: 1, description: 'Id of a file_storage extension: the queue is kept on disk, acknowledged upstream only once written, removed only once the destination accepted it, and replayed after a restart.' },
+      max_size_mib: { type: 'number', exclusiveMinimum: 0, default: d.max_size_mib, description: 'Persistent queue: most bytes kept on disk.' },
+      full_policy: { enum: ['refuse', 'drop_oldest'], default: d.full_policy, description: 'Persistent queue, when full: refuse new data with a retryable error (the sender keeps it), or drop the oldest requests (counted in vigil_exporter_queue_dropped_*_total).' },
     },
   };
 }

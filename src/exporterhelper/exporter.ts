@@ -8,11 +8,21 @@
  *   when the queue is full (receivers answer 503 / UNAVAILABLE and the client keeps the data).
  *   Failures past that point are logged, counted as send_failed and dropped.
  * - Queue off: consume() waits for the send (and its retries) and rejects with its error.
+ * - Persistent queue (`sending_queue.storage`): consume() resolves once the request is written to
+ *   the storage's queue file (durable). A request leaves the file only once the destination
+ *   accepted it (or refused it permanently); retryable failures are retried, with backoff, for as
+ *   long as it takes. On shutdown nothing is dropped: what is left stays on disk and is sent, in
+ *   order, after the next start. Delivery is at least once (a request sent just before a crash may
+ *   be sent again).
  */
 import type { Logger } from 'pino';
 import type { Component, Consumer, CreateSettings, Host, SignalConsumers } from '../component';
 import { PermanentError, RetryableError, isPermanent } from '../errors';
 import { AnySignalData, Signal, SignalData, countItems } from '../model';
+import { decode, encode } from '../otlp';
+import type { FileStorage } from '../../extensions/file_storage';
+import type { QueueFile } from '../../extensions/file_storage/queue-file';
+import { registerQueue, unregisterQueue } from './queue-registry';
 import { Backoff } from './backoff';
 import { ExporterHelperConfig, ResolvedHelperConfig, resolveHelperConfig } from './config';
 import { ExporterMetrics, exporterMetrics } from './metrics';
@@ -63,6 +73,12 @@ export class QueuedExporter {
   private readonly idleWaiters: Array<() => void> = [];
   private readonly controllers = new Set<AbortController>();
   private readonly sleepers = new Set<() => void>();
+  /** The persistent queue, when `sending_queue.storage` is set (opened at start). */
+  private disk?: { file: QueueFile; storage: FileStorage & { release?(q: QueueFile): void }; cursor: number; timer: NodeJS.Timeout };
+  /** Persistent queue: consumers take no new request (shutdown). */
+  private stopTaking = false;
+  /** Persistent queue: records being sent right now. */
+  private readonly sendingSeqs = new Set<number>();
 
   constructor(private readonly settings: CreateSettings<ExporterHelperConfig>, private readonly sender: Sender, private readonly opts: ExporterOptions = {}) {
     this.cfg = resolveHelperConfig(settings.config);
@@ -81,11 +97,140 @@ export class QueuedExporter {
   }
 
   pending(): number {
-    return this.queue.length - this.head + this.active;
+    return this.queue.length - this.head + this.active + (this.disk?.file.stats().count ?? 0);
   }
 
   async start(host: Host): Promise<void> {
     await this.sender.start?.(host);
+    const storageId = this.cfg.queue.enabled ? this.cfg.queue.storage : undefined;
+    if (!storageId) return;
+    const storage = host.getExtension<FileStorage & { release?(q: QueueFile): void }>(storageId);
+    if (!storage || typeof storage.openQueue !== 'function') {
+      throw new Error(`sending_queue.storage: "${storageId}" is not a running file_storage extension (declare it under extensions: and list it in service.extensions)`);
+    }
+    const file = storage.openQueue('exporter', this.settings.id);
+    const timer = setInterval(() => this.updateDiskGauges(), 1000);
+    timer.unref();
+    this.disk = { file, storage, cursor: 0, timer };
+    this.metrics.queueCapacity.set(Math.round(this.cfg.queue.max_size_mib * 1024 * 1024));
+    registerQueue(this, () => {
+      const st = file.stats();
+      return {
+        exporter: this.settings.id, storage: storageId, requests: st.count, bytes: st.bytes, max_bytes: Math.round(this.cfg.queue.max_size_mib * 1024 * 1024),
+        oldest_age_seconds: st.oldestMs === undefined ? 0 : Math.max(0, (Date.now() - st.oldestMs) / 1000), full_policy: this.cfg.queue.full_policy,
+      };
+    });
+    this.updateDiskGauges();
+    const st = file.stats();
+    if (st.count > 0) this.logger.info({ requests: st.count, bytes: st.bytes, file: file.path }, 'persistent queue: sending what was kept on disk');
+    this.kickDisk();
+  }
+
+  private updateDiskGauges(): void {
+    if (!this.disk) return;
+    const st = this.disk.file.stats();
+    this.metrics.queueSize.set(st.count);
+    this.metrics.queueBytes.set(st.bytes);
+    this.metrics.queueOldestAge.set(st.oldestMs === undefined ? 0 : Math.max(0, (Date.now() - st.oldestMs) / 1000));
+  }
+
+  /** Persistent queue: write the request to disk (durable when this returns), bounded in bytes. */
+  private enqueueOnDisk(signal: Signal, data: AnySignalData, items: number): void {
+    const d = this.disk!;
+    const c = this.metrics.bySignal[signal];
+    const bytes = encode(signal, data as never);
+    const max = this.cfg.queue.max_size_mib * 1024 * 1024;
+    if (bytes.byteLength > max) {
+      c.enqueueFailed.inc(items);
+      throw new PermanentError(`request of ${bytes.byteLength} bytes is larger than the whole persistent queue (${max} bytes)`, items);
+    }
+    while (d.file.stats().bytes + bytes.byteLength > max) {
+      // A request being sent is not dropped: it may be delivered in a moment, and would then count twice.
+      const oldest = this.cfg.queue.full_policy === 'drop_oldest' ? d.file.oldest(this.sendingSeqs) : undefined;
+      if (!oldest) {
+        c.enqueueFailed.inc(items);
+        throw new RetryableError(`persistent sending queue of ${this.settings.id} is full (${d.file.stats().bytes} of ${max} bytes)`, 5000);
+      }
+      d.file.remove(oldest.seq);
+      this.metrics.bySignal[oldest.signal as Signal]?.queueDropped.inc(oldest.items);
+      this.logger.warn({ items: oldest.items, bytes: oldest.bytes }, 'persistent sending queue is full: dropped its oldest request (full_policy drop_oldest)');
+    }
+    try {
+      d.file.append(signal, items, bytes);
+    } catch (e) {
+      c.enqueueFailed.inc(items);
+      this.logger.error({ err: (e as Error).message, file: d.file.path }, 'persistent sending queue cannot write; refusing data');
+      throw new RetryableError(`persistent sending queue of ${this.settings.id} cannot write: ${(e as Error).message}`, 5000);
+    }
+    this.updateDiskGauges();
+    this.kickDisk();
+  }
+
+  private kickDisk(): void {
+    while (!this.stopTaking && this.active < this.cfg.queue.num_consumers && this.disk && this.disk.file.stats().count > this.active) {
+      void this.runDiskConsumer();
+    }
+  }
+
+  /** Take requests off the disk in order; each is removed only once delivered (or refused permanently). */
+  private async runDiskConsumer(): Promise<void> {
+    const d = this.disk!;
+    this.active++;
+    try {
+      while (!this.stopTaking) {
+        const rec = d.file.next(d.cursor);
+        if (!rec) break;
+        d.cursor = rec.seq;
+        let data: AnySignalData;
+        try {
+          data = decode(rec.signal as Signal, rec.data);
+        } catch (e) {
+          this.logger.error({ err: (e as Error).message, seq: rec.seq }, 'persistent queue: a request on disk cannot be decoded; dropping it');
+          this.metrics.bySignal[rec.signal as Signal]?.sendFailed.inc(rec.items);
+          d.file.remove(rec.seq);
+          continue;
+        }
+        this.sendingSeqs.add(rec.seq);
+        let done: boolean;
+        try {
+          done = await this.sendUntilDone({ signal: rec.signal as Signal, data, items: rec.items });
+        } finally {
+          this.sendingSeqs.delete(rec.seq);
+        }
+        if (!done) break; // stopping: the request stays on disk for the next start
+        d.file.remove(rec.seq);
+        this.updateDiskGauges();
+      }
+    } finally {
+      this.active--;
+      this.checkIdle();
+    }
+  }
+
+  /** Retry until delivered or refused permanently (true), or until shutdown (false). */
+  private async sendUntilDone(req: Request): Promise<boolean> {
+    const c = this.metrics.bySignal[req.signal];
+    const backoff = new Backoff(this.cfg.retry.enabled ? this.cfg.retry : { ...this.cfg.retry, initialMs: 1000, maxIntervalMs: 30_000 }, this.opts.random);
+    for (;;) {
+      if (this.forced) return false;
+      try {
+        await this.attempt(req);
+        c.sent.inc(req.items);
+        return true;
+      } catch (err) {
+        const e = err as Error;
+        if (isPermanent(e)) {
+          c.sendFailed.inc(req.items);
+          this.logger.error({ signal: req.signal, items: req.items, err: e.message }, 'exporting failed permanently; removing the request from the persistent queue');
+          return true;
+        }
+        if (this.forced) return false;
+        let delay = backoff.next();
+        if (e instanceof RetryableError && e.retryAfterMs !== undefined && e.retryAfterMs > delay) delay = e.retryAfterMs;
+        this.logger.debug({ signal: req.signal, items: req.items, delayMs: Math.round(delay), err: e.message }, 'exporting failed; the request stays queued on disk, will retry');
+        await this.sleep(delay);
+      }
+    }
   }
 
   async consume(signal: Signal, data: AnySignalData): Promise<void> {
@@ -95,6 +240,10 @@ export class QueuedExporter {
     if (!this.accepting) {
       c.enqueueFailed.inc(items);
       throw new RetryableError(`exporter ${this.settings.id} is shutting down`, 1000);
+    }
+    if (this.disk) {
+      this.enqueueOnDisk(signal, data, items);
+      return;
     }
     const req: Request = { signal, data, items };
     if (!this.cfg.queue.enabled) {
@@ -212,7 +361,8 @@ export class QueuedExporter {
   }
 
   private checkIdle(): void {
-    if (this.pending() === 0) for (const w of this.idleWaiters.splice(0)) w();
+    // A persistent queue is never waited on to empty (it stays on disk); only its senders are.
+    if (this.pending() === 0 || (this.disk && this.active === 0)) for (const w of this.idleWaiters.splice(0)) w();
   }
 
   private whenIdle(): Promise<void> {
@@ -220,8 +370,13 @@ export class QueuedExporter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stop accepting, drain the queue within the drain timeout, drop the rest, then stop the sender. */
+  /**
+   * Stop accepting, drain the queue within the drain timeout, drop the rest, then stop the sender.
+   * A persistent queue is not drained: requests being sent get a short while to finish, the rest
+   * stays on disk for the next start.
+   */
   shutdown(): Promise<void> {
+    if (this.disk) return (this.stopping ??= this.shutdownDisk());
     this.stopping ??= (async () => {
       this.accepting = false;
       const limit = this.opts.drainTimeoutMs ?? 20_000;
@@ -247,6 +402,43 @@ export class QueuedExporter {
       await this.sender.shutdown?.();
     })();
     return this.stopping;
+  }
+
+  private async shutdownDisk(): Promise<void> {
+    const d = this.disk!;
+    this.accepting = false;
+    this.stopTaking = true;
+    const grace = Math.min(this.opts.drainTimeoutMs ?? 20_000, 5000);
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = await Promise.race([
+      this.whenActiveDone().then(() => false),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), grace); }),
+    ]);
+    clearTimeout(timer);
+    this.forced = true;
+    if (gaveUp) {
+      for (const ac of this.controllers) ac.abort();
+      for (const wake of [...this.sleepers]) wake();
+      await Promise.race([this.whenActiveDone(), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
+    clearInterval(d.timer);
+    const st = d.file.stats();
+    if (st.count > 0) this.logger.info({ requests: st.count, bytes: st.bytes, file: d.file.path }, 'persistent queue: kept on disk for the next start');
+    unregisterQueue(this);
+    if (d.storage.release) d.storage.release(d.file);
+    else d.file.close();
+    await this.sender.shutdown?.();
+  }
+
+  private whenActiveDone(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.active === 0) resolve();
+        else this.idleWaiters.push(check);
+      };
+      this.idleWaiters.push(check);
+    });
   }
 }
 
