@@ -69,7 +69,7 @@ export function Runs({ data, q }: { data: any; q: URLSearchParams }) {
           { label: 'run', value: (r: any) => <a href={`?${new URLSearchParams({ ...Object.fromEntries(q), run: r.id })}`} data-nav onClick={() => navigate({ run: r.id })}>{r.id}</a> },
           { label: 'pipeline', value: (r: any) => r.pipeline },
           { label: 'status', value: (r: any) => <Status value={r.status} /> },
-          { label: 'phase', value: (r: any) => (r.current_phase ? `${r.current_phase} (${(r.phase_index ?? 0) + 1}/${r.phase_count ?? r.phases?.length ?? '?'})` : '–') },
+          { label: 'phase', value: (r: any) => (r.current_phase ? `${r.current_phase} (${r.phase_index ?? '?'}/${r.phase_count ?? r.phases?.length ?? '?'})` : '–') },
           { label: 'progress', value: (r: any) => (r.progress !== undefined ? <span class="progress-cell"><Bar value={r.progress} max={1} label={`run ${r.id} progress`} /> {pct(r.progress)}</span> : '–') },
           { label: 'ETA', value: (r: any) => (r.status === 'running' && r.eta_ms !== undefined ? ms(r.eta_ms) : '–'), num: true },
           { label: 'started', value: (r: any) => ago(r.started_at) },
