@@ -11,6 +11,7 @@ import { projectRoot } from '../paths';
 import { loadAndValidate, startCollector } from '../service';
 import type { Command } from './command';
 import { featureCommands } from './commands';
+import { securityCommands } from './commands/security';
 
 /**
  * `--name value`, `--name=value`, `-o value`; names in `booleans` take no value; names in `multi`
@@ -187,7 +188,7 @@ const version: Command = {
   },
 };
 
-export const commands: Command[] = [run, validate, components, schema, version, ...featureCommands];
+export const commands: Command[] = [run, validate, components, schema, version, ...featureCommands, ...securityCommands];
 
 function help(): string {
   const w = Math.max(...commands.map((c) => c.name.length));
