@@ -66,9 +66,10 @@ export class AuditLog {
   private readonly last: SqliteStatement;
   private readonly insert: SqliteStatement;
 
-  constructor(readonly path: string) {
+  /** `key`: open with this database key instead of the configured one (null: plain). */
+  constructor(readonly path: string, key?: string | null) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = openSqlite(path, { timeout: 5000 });
+    this.db = openSqlite(path, { timeout: 5000, ...(key !== undefined ? { key } : {}) });
     this.db.pragma('journal_mode = WAL');
     this.db.exec(`CREATE TABLE IF NOT EXISTS audit_log (
         seq INTEGER PRIMARY KEY, time_ms INTEGER NOT NULL, principal TEXT, role TEXT, remote TEXT NOT NULL,
