@@ -21,6 +21,8 @@ import { otlpHttpExporterFactory } from '../exporters/otlphttp';
 import { otlpGrpcExporterFactory } from '../exporters/otlp';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
+import { bearerTokenAuthFactory } from '../extensions/bearertokenauth';
+import { basicAuthFactory } from '../extensions/basicauth';
 import { anomalyProcessorFactory } from '../processors/anomaly';
 import { batchFactory } from '../processors/batch';
 import { memoryLimiterFactory } from '../processors/memory_limiter';
@@ -54,6 +56,8 @@ export const factories: Factory[] = [
   sentryExporterFactory,
   otlpHttpExporterFactory,
   otlpGrpcExporterFactory,
+  bearerTokenAuthFactory,
+  basicAuthFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {

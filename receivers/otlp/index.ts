@@ -5,6 +5,7 @@
 import type { Component, ReceiverFactory } from '../../src/component';
 import type { GrpcConfig, OtlpGrpcServer } from './grpc';
 import { HttpConfig, OtlpHttpServer } from './http';
+import { receiverAuthSchema, resolveAuthenticator } from '../../src/auth/receiver';
 
 export interface OtlpReceiverConfig {
   protocols: { grpc?: GrpcConfig; http?: HttpConfig };
@@ -43,6 +44,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
               max_recv_msg_size_mib: { type: 'number', exclusiveMinimum: 0, default: 4, description: 'Largest request accepted, after decompression.' },
               max_concurrent_streams: { type: 'integer', minimum: 0, default: 0, description: 'Streams per connection; 0 leaves the gRPC default.' },
               tls: tlsSchema,
+              auth: receiverAuthSchema,
             },
           },
           http: {
@@ -63,6 +65,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
                 },
               },
               tls: tlsSchema,
+              auth: receiverAuthSchema,
             },
           },
         },
@@ -81,7 +84,9 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
     const endpoints: OtlpReceiver['endpoints'] = {};
     return {
       endpoints,
-      async start() {
+      async start(host) {
+        if (httpServer) httpServer.authenticator = resolveAuthenticator(host, http?.auth, 'receivers.otlp.protocols.http.auth');
+        if (grpcServer) grpcServer.authenticator = resolveAuthenticator(host, grpc?.auth, 'receivers.otlp.protocols.grpc.auth');
         if (grpcServer) endpoints.grpc = await grpcServer.start();
         try {
           if (httpServer) endpoints.http = await httpServer.start();
