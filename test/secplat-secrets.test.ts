@@ -54,3 +54,16 @@ t.test('ordinary fields still show their values (helpful errors stay)', async (t
   const out = problems(pipeline('  webhook:\n    endpoint: https://hooks.example/x\n    timeout: forever'), {});
   t.match(out, /"forever"/);
 });
+
+t.test('binding to a non-loopback address without TLS or auth warns at start', async (t) => {
+  const { warnIfExposed } = await import('../src/tls/exposure');
+  const lines: string[] = [];
+  const logger = { warn: (_o: unknown, msg: string) => lines.push(msg) } as unknown as import('pino').Logger;
+  warnIfExposed(logger, 'receivers.otlp.protocols.http', '127.0.0.1', { tls: false, auth: false });
+  warnIfExposed(logger, 'receivers.otlp.protocols.http', '[::1]', { tls: false, auth: false });
+  t.equal(lines.length, 0, 'loopback: quiet');
+  warnIfExposed(logger, 'extensions.api', '0.0.0.0', { tls: false, auth: true });
+  warnIfExposed(logger, 'receivers.otlp.protocols.grpc', '10.0.0.5', { tls: true, auth: true });
+  t.equal(lines.length, 1);
+  t.match(lines[0], /extensions\.api listens on a non-loopback address without TLS/);
+});

@@ -8,6 +8,7 @@ import type { ExtensionFactory, Host } from '../../src/component';
 import { ApiError, ApiHandler, ApiRequest, ApiServer, RouteOptions, isApiResponse } from '../../src/api';
 import { listen, parseEndpoint } from '../../src/util/net';
 import { authConfigSchema } from './auth';
+import { warnIfExposed } from '../../src/tls/exposure';
 import { ApiSecurity, ApiSecurityConfig } from './security';
 
 export interface ApiConfig extends ApiSecurityConfig {
@@ -81,6 +82,7 @@ export class ApiExtension implements ApiServer {
     });
     this.address = await listen(this.server, ep);
     this.logger.info({ endpoint: this.address }, 'API listening');
+    warnIfExposed(this.logger, 'extensions.api', ep.host, { tls: false, auth: this.security.auth.enabled });
   }
 
   async shutdown(): Promise<void> {

@@ -6,6 +6,8 @@ import type { Component, ReceiverFactory } from '../../src/component';
 import type { GrpcConfig, OtlpGrpcServer } from './grpc';
 import { HttpConfig, OtlpHttpServer } from './http';
 import { receiverAuthSchema, resolveAuthenticator } from '../../src/auth/receiver';
+import { warnIfExposed } from '../../src/tls/exposure';
+import { parseEndpoint } from '../../src/util/net';
 
 export interface OtlpReceiverConfig {
   protocols: { grpc?: GrpcConfig; http?: HttpConfig };
@@ -95,6 +97,8 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
           throw e;
         }
         settings.logger.info({ ...endpoints }, 'OTLP receiver listening');
+        if (http) warnIfExposed(settings.logger, `receivers.${settings.id}.protocols.http`, parseEndpoint(http.endpoint).host, { tls: !!http.tls, auth: !!http.auth });
+        if (grpc) warnIfExposed(settings.logger, `receivers.${settings.id}.protocols.grpc`, parseEndpoint(grpc.endpoint).host, { tls: !!grpc.tls, auth: !!grpc.auth });
       },
       async shutdown() {
         await Promise.all([httpServer?.shutdown(), grpcServer?.shutdown()]);
