@@ -23,6 +23,7 @@ import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { bearerTokenAuthFactory } from '../extensions/bearertokenauth';
 import { basicAuthFactory } from '../extensions/basicauth';
+import { redactionProcessorFactory } from '../processors/redaction';
 import { anomalyProcessorFactory } from '../processors/anomaly';
 import { batchFactory } from '../processors/batch';
 import { memoryLimiterFactory } from '../processors/memory_limiter';
@@ -58,6 +59,7 @@ export const factories: Factory[] = [
   otlpGrpcExporterFactory,
   bearerTokenAuthFactory,
   basicAuthFactory,
+  redactionProcessorFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {
