@@ -16,6 +16,14 @@ export interface ApiRequest {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body (undefined when there is none). */
   body: unknown;
+  /** Who is calling (null: anonymous or auth off) and their role (see extensions/api/roles.ts). */
+  principal?: string | null;
+  role?: 'viewer' | 'operator' | 'admin' | null;
+}
+
+/** `role`: what a caller needs (default: GET viewer, other methods operator; `anonymous`: no credentials). */
+export interface RouteOptions {
+  role?: 'viewer' | 'operator' | 'admin' | 'anonymous';
 }
 
 export interface ApiResponse {
@@ -35,7 +43,7 @@ export type ApiHandler = (req: ApiRequest) => unknown | ApiResponse | Promise<un
 
 export interface ApiServer {
   /** Pattern like "/api/alerts/:fingerprint/ack". Later registrations of the same route replace earlier ones. */
-  route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: ApiHandler): void;
+  route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: ApiHandler, options?: RouteOptions): void;
 }
 
 export class ApiError extends Error {

@@ -22,6 +22,9 @@ import { otlpGrpcExporterFactory } from '../exporters/otlp';
 import { apiExtensionFactory } from '../extensions/api';
 import { healthCheckExtensionFactory } from '../extensions/health_check';
 import { fileStorageExtensionFactory } from '../extensions/file_storage';
+import { bearerTokenAuthFactory } from '../extensions/bearertokenauth';
+import { basicAuthFactory } from '../extensions/basicauth';
+import { redactionProcessorFactory } from '../processors/redaction';
 import { anomalyProcessorFactory } from '../processors/anomaly';
 import { batchFactory } from '../processors/batch';
 import { memoryLimiterFactory } from '../processors/memory_limiter';
@@ -60,6 +63,9 @@ export const factories: Factory[] = [
   otlpGrpcExporterFactory,
   codehealthReceiverFactory,
   pipelineRunsConnectorFactory,
+  bearerTokenAuthFactory,
+  basicAuthFactory,
+  redactionProcessorFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {

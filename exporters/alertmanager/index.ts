@@ -50,7 +50,7 @@ export const alertmanagerExporterFactory: ExporterFactory<AlertmanagerConfig> = 
     required: ['url'],
     properties: {
       url: { type: 'string', pattern: '^https?://', description: 'Alertmanager base URL, e.g. http://127.0.0.1:9093 (alerts go to <url>/api/v2/alerts).' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Extra headers (e.g. Authorization for a proxy). Never logged.' },
+      headers: { type: 'object', additionalProperties: { type: 'string', secret: true }, default: {}, description: 'Extra headers (e.g. Authorization for a proxy). Never logged.' },
       tls: tlsSchema,
       resend_interval: durationSchema('1m', 'How often active alerts are re-posted; endsAt is set 4 intervals ahead.'),
       max_active_alerts: { type: 'integer', minimum: 1, default: 10000, description: 'Firing alerts kept for re-sending; the oldest are dropped beyond it.' },

@@ -77,7 +77,7 @@ export const emailExporterFactory: ExporterFactory<EmailConfig> = {
       starttls: { enum: ['required', 'opportunistic', 'disabled'], default: 'required', description: 'STARTTLS on a plain connection.' },
       auth: {
         type: 'object', additionalProperties: false, required: ['username', 'password'],
-        properties: { username: { type: 'string' }, password: { type: 'string', description: 'Use ${env:VAR}; never logged.' } },
+        properties: { username: { type: 'string' }, password: { type: 'string', secret: true, description: 'Use ${env:VAR}; never logged.' } },
       },
       tls: {
         type: 'object', additionalProperties: false, default: {},

@@ -89,7 +89,7 @@ export const githubExporterFactory: ExporterFactory<GithubConfig> = {
     required: ['repository', 'token'],
     properties: {
       repository: { type: 'string', pattern: '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$', description: 'owner/repo where issues are opened.' },
-      token: { type: 'string', minLength: 1, description: 'Token with issues read/write; use ${env:GITHUB_TOKEN}. Never logged.' },
+      token: { type: 'string', minLength: 1, secret: true, description: 'Token with issues read/write; use ${env:GITHUB_TOKEN}. Never logged.' },
       base_url: { type: 'string', default: 'https://api.github.com', description: 'REST API root; for GitHub Enterprise Server https://HOST/api/v3.' },
       label: { type: 'string', minLength: 1, maxLength: MAX_LABEL_LEN, default: 'vigil-alert', description: 'Label on every issue Vigil manages; issues are looked up by it.' },
       labels: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'More labels on every issue.' },

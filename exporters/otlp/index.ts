@@ -42,7 +42,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
     properties: {
       endpoint: { type: 'string', minLength: 1, description: 'host:port of the OTLP/gRPC server (e.g. collector.example.com:4317).' },
       compression: { enum: ['gzip', 'none'], default: 'gzip', description: 'Message compression.' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Sent as gRPC metadata with every call (e.g. authorization). Never logged.' },
+      headers: { type: 'object', additionalProperties: { type: 'string', secret: true }, default: {}, description: 'Sent as gRPC metadata with every call (e.g. authorization). Never logged.' },
       tls: {
         type: 'object',
         additionalProperties: false,

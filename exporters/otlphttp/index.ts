@@ -61,7 +61,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
       logs_endpoint: urlSchema('Full URL for logs, used as is (overrides endpoint).'),
       encoding: { enum: ['proto', 'json'], default: 'proto', description: 'Request body encoding: protobuf or OTLP/JSON.' },
       compression: { enum: ['gzip', 'none'], default: 'gzip', description: 'Content-Encoding of request bodies.' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Extra request headers (e.g. Authorization). Never logged.' },
+      headers: { type: 'object', additionalProperties: { type: 'string', secret: true }, default: {}, description: 'Extra request headers (e.g. Authorization). Never logged.' },
       tls: tlsSchema,
       ...exporterHelperProperties({ timeout: '30s' }),
     },

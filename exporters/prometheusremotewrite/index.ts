@@ -21,7 +21,7 @@ export const prometheusRemoteWriteExporterFactory: ExporterFactory<RemoteWriteCo
     required: ['endpoint'],
     properties: {
       endpoint: { type: 'string', description: 'Remote write URL, e.g. http://127.0.0.1:9090/api/v1/write.' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Extra HTTP headers (e.g. Authorization, X-Scope-OrgID). Never logged.' },
+      headers: { type: 'object', additionalProperties: { type: 'string', secret: true }, default: {}, description: 'Extra HTTP headers (e.g. Authorization, X-Scope-OrgID). Never logged.' },
       namespace: { type: 'string', default: '', description: 'Prefix added to every metric name (joined with _).' },
       external_labels: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Labels added to every series.' },
       resource_to_telemetry_conversion: {

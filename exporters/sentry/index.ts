@@ -72,7 +72,7 @@ export const sentryExporterFactory: ExporterFactory<SentryConfig> = {
     additionalProperties: false,
     required: ['dsn'],
     properties: {
-      dsn: { type: 'string', pattern: '^https?://', description: 'Project DSN, https://<key>@<host>/<project id>. Use ${env:SENTRY_DSN}; never logged.' },
+      dsn: { type: 'string', pattern: '^https?://', secret: true, description: 'Project DSN, https://<key>@<host>/<project id>. Use ${env:SENTRY_DSN}; never logged.' },
       environment: { type: 'string', default: '', description: 'Sentry environment of the events (empty: the SDK default, production).' },
       release: { type: 'string', default: '' },
       alerts: { type: 'boolean', default: true, description: 'Send firing alerts of notifications as events.' },

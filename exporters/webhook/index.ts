@@ -51,8 +51,8 @@ export const webhookExporterFactory: ExporterFactory<WebhookConfig> = {
     required: ['url'],
     properties: {
       url: { type: 'string', pattern: '^https?://', description: 'Where notifications are POSTed.' },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Extra request headers (e.g. Authorization). Never logged.' },
-      secret: { type: 'string', default: '', description: 'Shared secret for the HMAC-SHA256 body signature; empty sends no signature. Use ${env:VAR}.' },
+      headers: { type: 'object', additionalProperties: { type: 'string', secret: true }, default: {}, description: 'Extra request headers (e.g. Authorization). Never logged.' },
+      secret: { type: 'string', secret: true, default: '', description: 'Shared secret for the HMAC-SHA256 body signature; empty sends no signature. Use ${env:VAR}.' },
       signature_header: { type: 'string', minLength: 1, default: SIGNATURE_HEADER, description: 'Header carrying `sha256=<hex HMAC of the body>`.' },
       body_template: { type: 'string', default: '', description: 'Body template (see README); empty posts the Alertmanager v4 JSON payload unchanged.' },
       content_type: { type: 'string', default: 'application/json' },

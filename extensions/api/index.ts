@@ -4,18 +4,18 @@
  * `GET /api` lists the routes; errors answer `{ "error": "..." }` with a fitting status.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { timingSafeEqual, createHash } from 'node:crypto';
-import type { ExtensionFactory } from '../../src/component';
-import { ApiError, ApiHandler, ApiRequest, ApiServer, isApiResponse } from '../../src/api';
+import type { ExtensionFactory, Host } from '../../src/component';
+import { ApiError, ApiHandler, ApiRequest, ApiServer, RouteOptions, isApiResponse } from '../../src/api';
 import { listen, parseEndpoint } from '../../src/util/net';
-import type { Host } from '../../src/component';
 import type { Telemetry } from '../../src/telemetry';
 import { Console, ConsoleConfig, consoleConfigSchema } from './console';
+import { authConfigSchema } from './auth';
+import { warnIfExposed } from '../../src/tls/exposure';
+import { ApiSecurity, ApiSecurityConfig } from './security';
 
-export interface ApiConfig {
+export interface ApiConfig extends ApiSecurityConfig {
   endpoint: string;
   max_request_body_size: number;
-  auth?: { bearer_token: string };
   console?: ConsoleConfig;
 }
 
@@ -24,6 +24,7 @@ interface Route {
   pattern: string;
   parts: string[];
   handler: ApiHandler;
+  options?: RouteOptions;
 }
 
 export class ApiExtension implements ApiServer {
@@ -31,9 +32,12 @@ export class ApiExtension implements ApiServer {
   private server?: Server;
   address?: string;
   readonly console: Console;
+  readonly security: ApiSecurity;
 
-  constructor(private readonly cfg: ApiConfig, private readonly logger: import('pino').Logger, telemetry?: Telemetry) {
+  constructor(private readonly cfg: ApiConfig, private readonly logger: import('pino').Logger, dataDir = ':memory:', telemetry?: Telemetry) {
     this.route('GET', '/api', () => ({ routes: this.routes.map((r) => `${r.method} ${r.pattern}`).sort() }));
+    this.security = new ApiSecurity(cfg, dataDir, logger);
+    this.security.routes(this);
     this.console = new Console(cfg.console ?? { enabled: true, update_interval: '2s', max_streams: 32 }, telemetry, (p, q) => this.invoke(p, q), logger);
   }
 
@@ -50,9 +54,14 @@ export class ApiExtension implements ApiServer {
     }
   }
 
-  route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: ApiHandler): void {
+  /** Every registered route with the role it needs (the role matrix test walks these). */
+  listRoutes(): Array<{ method: string; pattern: string; role?: string }> {
+    return this.routes.map((r) => ({ method: r.method, pattern: r.pattern, role: r.options?.role }));
+  }
+
+  route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: ApiHandler, options?: RouteOptions): void {
     const i = this.routes.findIndex((r) => r.method === method && r.pattern === pattern);
-    const r = { method, pattern, parts: pattern.split('/').filter(Boolean), handler };
+    const r = { method, pattern, parts: pattern.split('/').filter(Boolean), handler, options };
     if (i >= 0) this.routes[i] = r;
     else this.routes.push(r);
   }
@@ -81,6 +90,8 @@ export class ApiExtension implements ApiServer {
   }
 
   async start(host?: Host): Promise<void> {
+    const ep = parseEndpoint(this.cfg.endpoint, 'extensions.api.endpoint');
+    this.security.start(ep.host, (id) => host?.getExtension(id));
     if (host) this.console.start(host, this);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((e) => {
@@ -88,8 +99,9 @@ export class ApiExtension implements ApiServer {
         if (!res.headersSent) send(res, 500, { error: 'internal error' });
       });
     });
-    this.address = await listen(this.server, parseEndpoint(this.cfg.endpoint, 'extensions.api.endpoint'));
+    this.address = await listen(this.server, ep);
     this.logger.info({ endpoint: this.address }, 'API listening');
+    warnIfExposed(this.logger, 'extensions.api', ep.host, { tls: false, auth: this.security.auth.enabled });
   }
 
   async shutdown(): Promise<void> {
@@ -101,24 +113,17 @@ export class ApiExtension implements ApiServer {
       s.close(() => r());
       s.closeAllConnections();
     });
-  }
-
-  private authorised(req: IncomingMessage): boolean {
-    const token = this.cfg.auth?.bearer_token;
-    if (!token) return true;
-    const given = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
-    // Compare digests so the comparison takes the same time whatever the lengths.
-    const a = createHash('sha256').update(given).digest();
-    const b = createHash('sha256').update(token).digest();
-    return timingSafeEqual(a, b);
+    this.security.stop();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!this.authorised(req)) return send(res, 401, { error: 'missing or wrong bearer token' }, { 'WWW-Authenticate': 'Bearer' });
-    if (await this.console.handle(req, res, url)) return;
     const method = req.method ?? 'GET';
     const { route, params, methods } = this.match(method === 'HEAD' ? 'GET' : method, url.pathname);
+    const admitted = await this.security.admit(req, res, method === 'HEAD' ? 'GET' : method, route?.pattern, route?.options, params);
+    if (!admitted.ok) return send(res, admitted.status, { error: admitted.error }, admitted.headers);
+    // The console's static files and its stream pass the same Host, authentication and role checks.
+    if (!route && (await this.console.handle(req, res, url))) return;
     if (!route) {
       if (methods.length) return send(res, 405, { error: `method ${method} not allowed on ${url.pathname}` }, { Allow: methods.join(', ') });
       return send(res, 404, { error: `no API route ${url.pathname}; GET /api lists them` });
@@ -135,7 +140,7 @@ export class ApiExtension implements ApiServer {
         }
       }
     }
-    const apiReq: ApiRequest = { method, path: url.pathname, params, query: url.searchParams, headers: req.headers, body };
+    const apiReq: ApiRequest = { method, path: url.pathname, params, query: url.searchParams, headers: req.headers, body, principal: admitted.principal, role: admitted.role };
     try {
       const out = await route.handler(apiReq);
       if (isApiResponse(out)) {
@@ -184,14 +189,12 @@ export const apiExtensionFactory: ExtensionFactory<ApiConfig> = {
     properties: {
       endpoint: { type: 'string', default: '127.0.0.1:8686', description: 'host:port to listen on.' },
       max_request_body_size: { type: 'integer', minimum: 1, default: 1024 * 1024 },
-      auth: {
-        type: 'object',
-        description: 'Require "Authorization: Bearer <token>" on every request.',
-        required: ['bearer_token'],
-        properties: { bearer_token: { type: 'string', minLength: 1, secret: true } },
-      },
+      auth: authConfigSchema,
+      allowed_hosts: { type: 'array', items: { type: 'string' }, default: [], description: 'Host names accepted besides localhost/127.0.0.1/[::1] (DNS rebinding protection).' },
+      allowed_origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Origins allowed to change state besides the API\'s own.' },
+      audit: { type: 'object', default: {}, properties: { enabled: { type: 'boolean', default: true, description: 'Record state changes and refusals in <data_dir>/audit.db.' } } },
       console: consoleConfigSchema,
     },
   },
-  create: (settings) => new ApiExtension(settings.config, settings.logger, settings.telemetry),
+  create: (settings) => new ApiExtension(settings.config, settings.logger, settings.dataDir, settings.telemetry),
 };

@@ -21,6 +21,7 @@ export interface GrpcConfig {
   max_recv_msg_size_mib: number;
   max_concurrent_streams: number;
   tls?: { cert_file: string; key_file: string };
+  auth?: import('../../src/auth/receiver').ReceiverAuthConfig;
 }
 
 const SERVICES: Record<Signal, { path: string; name: string }> = {
@@ -49,6 +50,8 @@ export class OtlpGrpcServer {
   private server?: grpc.Server;
   private stopping = false;
   address?: string;
+  /** Set at start from `auth.authenticator`: calls without its credentials get UNAUTHENTICATED. */
+  authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
 
   constructor(private readonly cfg: GrpcConfig, private readonly next: SignalConsumers, private readonly logger: Logger) {}
 
@@ -59,7 +62,7 @@ export class OtlpGrpcServer {
     });
     for (const signal of ['traces', 'metrics', 'logs'] as Signal[]) {
       if (!this.next[signal]) continue;
-      server.addService(serviceDefinition(signal), { Export: (call: grpc.ServerUnaryCall<Buffer, PartialSuccess>, cb: grpc.sendUnaryData<PartialSuccess>) => this.export(signal, call.request, cb) });
+      server.addService(serviceDefinition(signal), { Export: (call: grpc.ServerUnaryCall<Buffer, PartialSuccess>, cb: grpc.sendUnaryData<PartialSuccess>) => this.authorise(call).then((ok) => (ok ? this.export(signal, call.request, cb) : cb({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong credentials' }))) });
     }
     const ep = parseEndpoint(this.cfg.endpoint, 'protocols.grpc.endpoint');
     const creds = this.cfg.tls
@@ -72,6 +75,13 @@ export class OtlpGrpcServer {
     this.server = server;
     this.address = `${host}:${port}`;
     return this.address;
+  }
+
+  private async authorise(call: grpc.ServerUnaryCall<Buffer, PartialSuccess>): Promise<boolean> {
+    if (!this.authenticator) return true;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(call.metadata.getMap())) if (typeof v === 'string') headers[k] = v;
+    return (await this.authenticator.authenticate(headers)).ok;
   }
 
   private async export(signal: Signal, body: Buffer, cb: grpc.sendUnaryData<PartialSuccess>): Promise<void> {

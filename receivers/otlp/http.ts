@@ -25,6 +25,7 @@ export interface HttpConfig {
   logs_url_path: string;
   cors?: { allowed_origins: string[]; allowed_headers: string[]; max_age: number };
   tls?: { cert_file: string; key_file: string };
+  auth?: import('../../src/auth/receiver').ReceiverAuthConfig;
 }
 
 const PROTOBUF = 'application/x-protobuf';
@@ -46,6 +47,8 @@ export class OtlpHttpServer {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   address?: string;
+  /** Set at start from `auth.authenticator`: requests without its credentials get 401. */
+  authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
 
   constructor(private readonly cfg: HttpConfig, private readonly next: SignalConsumers, private readonly logger: Logger) {
     if (next.traces) this.routes.set(cfg.traces_url_path, 'traces');
@@ -118,6 +121,9 @@ export class OtlpHttpServer {
         throw new HttpFailure(415, `unsupported content type "${req.headers['content-type'] ?? ''}"; expected ${PROTOBUF} or ${JSON_TYPE}`);
       }
       if (this.stopping) throw new HttpFailure(503, 'the server is shutting down', { 'Retry-After': '1', Connection: 'close' });
+      if (this.authenticator && !(await this.authenticator.authenticate(req.headers)).ok) {
+        throw new HttpFailure(401, 'missing or wrong credentials', { 'WWW-Authenticate': this.authenticator.challenge });
+      }
 
       const body = await this.readBody(req);
       const data = this.decodeBody(signal, body, asJson);

@@ -5,6 +5,9 @@
 import type { Component, ReceiverFactory } from '../../src/component';
 import type { GrpcConfig, OtlpGrpcServer } from './grpc';
 import { HttpConfig, OtlpHttpServer } from './http';
+import { receiverAuthSchema, resolveAuthenticator } from '../../src/auth/receiver';
+import { warnIfExposed } from '../../src/tls/exposure';
+import { parseEndpoint } from '../../src/util/net';
 
 export interface OtlpReceiverConfig {
   protocols: { grpc?: GrpcConfig; http?: HttpConfig };
@@ -43,6 +46,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
               max_recv_msg_size_mib: { type: 'number', exclusiveMinimum: 0, default: 4, description: 'Largest request accepted, after decompression.' },
               max_concurrent_streams: { type: 'integer', minimum: 0, default: 0, description: 'Streams per connection; 0 leaves the gRPC default.' },
               tls: tlsSchema,
+              auth: receiverAuthSchema,
             },
           },
           http: {
@@ -63,6 +67,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
                 },
               },
               tls: tlsSchema,
+              auth: receiverAuthSchema,
             },
           },
         },
@@ -81,7 +86,9 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
     const endpoints: OtlpReceiver['endpoints'] = {};
     return {
       endpoints,
-      async start() {
+      async start(host) {
+        if (httpServer) httpServer.authenticator = resolveAuthenticator(host, http?.auth, 'receivers.otlp.protocols.http.auth');
+        if (grpcServer) grpcServer.authenticator = resolveAuthenticator(host, grpc?.auth, 'receivers.otlp.protocols.grpc.auth');
         if (grpcServer) endpoints.grpc = await grpcServer.start();
         try {
           if (httpServer) endpoints.http = await httpServer.start();
@@ -90,6 +97,8 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
           throw e;
         }
         settings.logger.info({ ...endpoints }, 'OTLP receiver listening');
+        if (http) warnIfExposed(settings.logger, `receivers.${settings.id}.protocols.http`, parseEndpoint(http.endpoint).host, { tls: !!http.tls, auth: !!http.auth });
+        if (grpc) warnIfExposed(settings.logger, `receivers.${settings.id}.protocols.grpc`, parseEndpoint(grpc.endpoint).host, { tls: !!grpc.tls, auth: !!grpc.auth });
       },
       async shutdown() {
         await Promise.all([httpServer?.shutdown(), grpcServer?.shutdown()]);

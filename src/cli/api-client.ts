@@ -45,7 +45,8 @@ export async function callApi(f: Flags, method: string, path: string, body?: unk
   const base = (one(f, 'api') ?? process.env.VIGIL_API ?? DEFAULT_API).replace(/\/+$/, '');
   const token = one(f, 'token') ?? process.env.VIGIL_API_TOKEN;
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // The API refuses POST/PUT without a JSON content type (a web page cannot forge one cross-origin).
+  if (body !== undefined || method === 'POST' || method === 'PUT') headers['content-type'] = 'application/json';
   if (token) headers.authorization = `Bearer ${token}`;
   let res: Response;
   try {

@@ -13,6 +13,7 @@ import type { Command } from './command';
 import { featureCommands } from './commands';
 import { reportCommand } from './commands/report';
 import { codehealthScanCommand } from './commands/codehealth';
+import { securityCommands } from './commands/security';
 
 /**
  * `--name value`, `--name=value`, `-o value`; names in `booleans` take no value; names in `multi`
@@ -189,7 +190,7 @@ const version: Command = {
   },
 };
 
-export const commands: Command[] = [run, validate, components, schema, version, ...featureCommands, reportCommand, codehealthScanCommand];
+export const commands: Command[] = [run, validate, components, schema, version, ...featureCommands, reportCommand, codehealthScanCommand, ...securityCommands];
 
 function help(): string {
   const w = Math.max(...commands.map((c) => c.name.length));

@@ -146,7 +146,33 @@ export function nullsToObjects(schema: unknown, data: unknown): unknown {
   return data;
 }
 
+/**
+ * Schema fields marked `secret: true` (tokens, passwords, header values) are never echoed, whatever
+ * the value's type: a numeric `${env:HOOKSECRET}` must not appear in "expected string, got number ...".
+ * Inside a shown mapping, secret members are replaced too.
+ */
+const HIDDEN = '(value hidden: secret field)';
+
+function isSecretSchema(schema: unknown): boolean {
+  return isPlainObject(schema) && schema.secret === true;
+}
+
+function shown(value: unknown, schema: unknown): string {
+  if (isSecretSchema(schema)) return HIDDEN;
+  return JSON.stringify(hideSecrets(value, schema));
+}
+
+function hideSecrets(value: unknown, schema: unknown): unknown {
+  if (!isPlainObject(schema)) return value;
+  if (isSecretSchema(schema)) return '***';
+  if (Array.isArray(value)) return value.map((v) => hideSecrets(v, schema.items));
+  if (!isPlainObject(value)) return value;
+  const props = isPlainObject(schema.properties) ? schema.properties : {};
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hideSecrets(v, k in props ? props[k] : schema.additionalProperties)]));
+}
+
 function describeError(e: ErrorObject): { path: (string | number)[]; message: string } {
+  const secret = isSecretSchema(e.parentSchema);
   const path: (string | number)[] = e.instancePath
     .split('/')
     .slice(1)
@@ -161,17 +187,17 @@ function describeError(e: ErrorObject): { path: (string | number)[]; message: st
     case 'required':
       return { path, message: `missing required key "${p.missingProperty}"` };
     case 'type':
-      return { path, message: `expected ${p.type}, got ${typeName(e.data)}` };
+      return { path, message: `expected ${p.type}, got ${secret ? `${typeof e.data === 'object' ? typeName(e.data) : typeof e.data} ${HIDDEN}` : typeName(e.data)}` };
     case 'enum':
-      return { path, message: `expected one of ${p.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(e.data)}` };
+      return { path, message: `expected one of ${p.allowedValues.map((v: unknown) => JSON.stringify(v)).join(', ')}, got ${shown(e.data, e.parentSchema)}` };
     case 'anyOf':
     case 'oneOf': {
       const s = e.parentSchema as Record<string, any>;
       const isDuration = Array.isArray(s?.anyOf) && s.anyOf.some((b: any) => typeof b.pattern === 'string' && b.pattern.includes('ms|s|m|h'));
-      return { path, message: isDuration ? `expected a duration such as "500ms", "5s" or "1h30m" (or milliseconds as a number), got ${JSON.stringify(e.data)}` : `expected ${s?.description ?? 'a value of one of the allowed forms'}, got ${JSON.stringify(e.data)}` };
+      return { path, message: isDuration ? `expected a duration such as "500ms", "5s" or "1h30m" (or milliseconds as a number), got ${shown(e.data, s)}` : `expected ${s?.description ?? 'a value of one of the allowed forms'}, got ${shown(e.data, s)}` };
     }
     default:
-      return { path, message: `${e.message ?? 'is invalid'}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${JSON.stringify(e.data)}` : ''}` };
+      return { path, message: `${secret && e.keyword === 'pattern' ? 'does not have the expected form' : (e.message ?? 'is invalid')}${e.data !== undefined && typeof e.data !== 'object' ? `, got ${shown(e.data, e.parentSchema)}` : ''}` };
   }
 }
 
