@@ -212,7 +212,7 @@ function finalValue(agg: Agg, a: Acc, q: number, stepSeconds: number): number | 
     case 'quantile': {
       if (a.exp) {
         const e = expToExplicit(a.exp.scale, a.exp.zero, a.exp.zeroThreshold, a.exp.pos, a.exp.neg);
-        return histogramQuantile(q, e.bounds, e.counts);
+        return histogramQuantile(q, e.bounds, e.counts, recordedRange(a));
       }
       if (!a.hist || a.hist.size === 0) return undefined;
       // Series of a group should share bounds; if not, the layout with the most observations answers.
@@ -222,9 +222,17 @@ function finalValue(agg: Agg, a: Acc, q: number, stepSeconds: number): number | 
         const total = counts.reduce((x, y) => x + y, 0);
         if (total > bestTotal) { best = [k, counts]; bestTotal = total; }
       }
-      return histogramQuantile(q, JSON.parse(best![0]) as number[], best![1]);
+      return histogramQuantile(q, JSON.parse(best![0]) as number[], best![1], recordedRange(a));
     }
   }
+}
+
+/**
+ * The smallest and largest observation the window's points recorded. For cumulative points these
+ * cover the whole life of the series, a superset of the window's observations, so they still bound it.
+ */
+function recordedRange(a: Acc): { min?: number; max?: number } {
+  return { ...(Number.isFinite(a.mn) ? { min: a.mn } : {}), ...(Number.isFinite(a.mx) ? { max: a.mx } : {}) };
 }
 
 interface Ctx {
