@@ -48,6 +48,7 @@ export const alertsConnectorFactory: ConnectorFactory<AlertsConfig> = {
       escalation_policies: { type: 'array', default: [], items: { type: 'object' }, description: 'Named escalation policies: steps of {wait, receivers}, repeat.' },
       resolved_retention: durationSchema('15m', 'How long resolved alerts stay listed.'),
       silence_retention: durationSchema('120h', 'How long expired silences stay listed.'),
+      resolve_timeout: durationSchema('5m', 'Alerts posted to /api/v2/alerts without endsAt resolve this long after their last update (Alertmanager\'s global.resolve_timeout).'),
       resource_labels: { type: 'array', items: { type: 'string' }, description: 'Resource attributes copied into series labels (default service.name, service.namespace, service.instance.id, deployment.environment.name).' },
       max_series: { type: 'integer', minimum: 1, default: 100000 },
       max_samples_per_series: { type: 'integer', minimum: 1, default: 10000 },
