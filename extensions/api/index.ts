@@ -6,7 +6,7 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { ExtensionFactory } from '../../src/component';
-import { ApiError, ApiHandler, ApiRequest, ApiServer, isApiResponse } from '../../src/api';
+import { ApiError, ApiHandler, ApiRequest, ApiServer, isApiResponse, notConfiguredHints } from '../../src/api';
 import { listen, parseEndpoint } from '../../src/util/net';
 
 export interface ApiConfig {
@@ -99,7 +99,8 @@ export class ApiExtension implements ApiServer {
     const { route, params, methods } = this.match(method === 'HEAD' ? 'GET' : method, url.pathname);
     if (!route) {
       if (methods.length) return send(res, 405, { error: `method ${method} not allowed on ${url.pathname}` }, { Allow: methods.join(', ') });
-      return send(res, 404, { error: `no API route ${url.pathname}; GET /api lists them` });
+      const hint = notConfiguredHints.find((h) => h.path.test(url.pathname))?.hint;
+      return send(res, 404, { error: hint ?? `no API route ${url.pathname}; GET /api lists them` });
     }
     let body: unknown;
     if (method === 'POST' || method === 'PUT' || method === 'DELETE') {
