@@ -17,6 +17,9 @@ import { webhookExporterFactory } from '../exporters/webhook';
 import { build, logsOf, notification } from './fixtures/notify/helpers';
 import { otlpConfig, startTest } from './helpers/collector';
 
+// Starting whole collectors (and Prometheus) is slow on a loaded machine: a generous bound, not a speed check.
+t.setTimeout(300_000);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('default pipelines.yaml: alerting on, notifications to VIGIL_WEBHOOK_URL and the store', async (t) => {

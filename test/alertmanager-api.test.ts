@@ -29,6 +29,9 @@ const PROMETHEUS = has('prometheus');
 const AMTOOL = has('amtool');
 const AM = ['prometheus-alertmanager', 'alertmanager'].find(has);
 
+// Starting whole collectors (and Prometheus) is slow on a loaded machine: a generous bound, not a speed check.
+t.setTimeout(300_000);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
