@@ -46,6 +46,13 @@ export interface ApiServer {
   route(method: 'GET' | 'POST' | 'PUT' | 'DELETE', pattern: string, handler: ApiHandler, options?: RouteOptions): void;
 }
 
+/**
+ * What to say for a path no route serves because a feature is not configured: a feature's module
+ * adds `{ path: /^\/api\/alerts/, hint: 'how to turn it on' }` when it loads, and the API answers
+ * 404 with the hint instead of a bare "no API route".
+ */
+export const notConfiguredHints: Array<{ path: RegExp; hint: string }> = [];
+
 export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);

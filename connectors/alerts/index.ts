@@ -10,7 +10,7 @@
  * See README.md for the configuration and the HTTP API.
  */
 import type { ApiServer } from '../../src/api';
-import { API_EXTENSION } from '../../src/api';
+import { API_EXTENSION, notConfiguredHints } from '../../src/api';
 import type { Component, ConnectorFactory, Consumer, CreateSettings, Host, SignalConsumers } from '../../src/component';
 import type { Logs, Metrics, Signal } from '../../src/model';
 import { durationSchema } from '../../src/util/duration';
@@ -18,8 +18,15 @@ import { Alerting } from '../../src/alerting/alerting';
 import { RawAlertingConfig, compileAlertingConfig, loadAlertingConfig } from '../../src/alerting/config';
 import { registerAlertingApi } from '../../src/alerting/http';
 import { notificationLogs, toNotificationRecord } from '../../src/alerting/notification';
+import { parseDuration } from '../../src/util/duration';
+import { selfMetrics } from './self-metrics';
 
-export type AlertsConfig = RawAlertingConfig;
+notConfiguredHints.push({
+  path: /^\/api\/(alerts|silences)(\/|$)|^\/api\/v2\/(alerts|silences?|status|receivers)(\/|$)/,
+  hint: 'alerting is not configured: add the `alerts` connector to a pipeline in pipelines.yaml (the default pipelines.yaml has it; see connectors/alerts/README.md)',
+});
+
+export type AlertsConfig = RawAlertingConfig & { self_metrics_interval?: string | number };
 
 const matcherList = { type: 'array', items: { type: 'string' } };
 
@@ -48,6 +55,8 @@ export const alertsConnectorFactory: ConnectorFactory<AlertsConfig> = {
       escalation_policies: { type: 'array', default: [], items: { type: 'object' }, description: 'Named escalation policies: steps of {wait, receivers}, repeat.' },
       resolved_retention: durationSchema('15m', 'How long resolved alerts stay listed.'),
       silence_retention: durationSchema('120h', 'How long expired silences stay listed.'),
+      self_metrics_interval: durationSchema('0s', 'Feed Vigil\'s own metrics (those served on the telemetry address) to the rules this often, as service.name=vigil; 0 = never.'),
+      resolve_timeout: durationSchema('5m', 'Alerts posted to /api/v2/alerts without endsAt resolve this long after their last update (Alertmanager\'s global.resolve_timeout).'),
       resource_labels: { type: 'array', items: { type: 'string' }, description: 'Resource attributes copied into series labels (default service.name, service.namespace, service.instance.id, deployment.environment.name).' },
       max_series: { type: 'integer', minimum: 1, default: 100000 },
       max_samples_per_series: { type: 'integer', minimum: 1, default: 10000 },
@@ -71,7 +80,8 @@ export class AlertsConnector implements Component, SignalConsumers {
   logs?: Consumer<'logs'>;
 
   constructor(private readonly settings: CreateSettings<AlertsConfig>, inputs: readonly Signal[], next: SignalConsumers) {
-    const config = loadAlertingConfig(settings.config);
+    const { self_metrics_interval: _self, ...raw } = settings.config;
+    const config = loadAlertingConfig(raw);
     const sent = settings.telemetry.counter('vigil_connector_alerts_notifications_sent_total', 'Alert notifications handed to the logs pipeline.', ['connector', 'receiver', 'status']);
     const failed = settings.telemetry.counter('vigil_connector_alerts_notifications_failed_total', 'Alert notifications the logs pipeline refused (retried at the next group interval).', ['connector', 'receiver']);
     const out = next.logs;
@@ -103,14 +113,27 @@ export class AlertsConnector implements Component, SignalConsumers {
     if (inputs.includes('logs')) this.logs = { consume: async (l: Logs) => this.alerting.consumeLogs(l) };
   }
 
+  private selfTimer?: NodeJS.Timeout;
+
   async start(host: Host): Promise<void> {
     const api = host.getExtension<ApiServer>(API_EXTENSION);
     if (api) registerAlertingApi(api, this.alerting);
     this.alerting.start();
+    const every = parseDuration(this.settings.config.self_metrics_interval ?? 0);
+    if (every > 0) {
+      const startedAt = Date.now();
+      this.selfTimer = setInterval(() => {
+        selfMetrics(this.settings.telemetry.registry, startedAt, Date.now())
+          .then((m) => this.alerting.consumeMetrics(m))
+          .catch((e) => this.settings.logger.warn({ err: (e as Error).message }, 'cannot read Vigil\'s own metrics for the rules'));
+      }, every);
+      this.selfTimer.unref();
+    }
     this.settings.logger.info({ rules: this.alerting.config.groups.reduce((n, g) => n + g.rules.length, 0), api: !!api }, 'alerting started');
   }
 
   async shutdown(): Promise<void> {
+    clearInterval(this.selfTimer);
     await this.alerting.stop();
   }
 }

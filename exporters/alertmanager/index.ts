@@ -99,24 +99,33 @@ export class AlertmanagerSender {
     return out;
   }
 
-  private async post(alerts: WebhookAlert[], signal?: AbortSignal): Promise<void> {
-    if (!alerts.length) return;
-    const now = Date.now();
-    const body = JSON.stringify(alerts.map((a) => this.toPostable(a, now)));
-    const res = await this.client.post(body, { ...this.settings.config.headers, 'Content-Type': 'application/json', 'User-Agent': 'vigil-alertmanager/0.1' }, signal, 'api/v2/alerts');
-    checkStatus(res, `alertmanager ${this.client.target}`);
+  /** Posts go out one at a time, in order: a re-send started before a resolve must not land after it and re-fire the alert. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  private post(alerts: WebhookAlert[], signal?: AbortSignal): Promise<void> {
+    if (!alerts.length) return Promise.resolve();
+    const run = this.tail.then(async () => {
+      const now = Date.now();
+      const body = JSON.stringify(alerts.map((a) => this.toPostable(a, now)));
+      const res = await this.client.post(body, { ...this.settings.config.headers, 'Content-Type': 'application/json', 'User-Agent': 'vigil-alertmanager/0.1' }, signal, 'api/v2/alerts');
+      checkStatus(res, `alertmanager ${this.client.target}`);
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   async deliver(n: Notification, signal?: AbortSignal): Promise<void> {
-    await this.post(n.payload.alerts, signal);
-    // The group's current alerts replace what we held for it: one that left the group without a
-    // resolve (send_resolved off, truncation) expires in Alertmanager at its endsAt.
+    // The group's current alerts replace what we held for it, before the post, so that no later
+    // re-send carries an alert this notification resolves. One that left the group without a
+    // resolve (send_resolved off, truncation) expires in Alertmanager at its endsAt. A failed post
+    // is retried with the same notification, which sets them again.
     for (const [fp, a] of this.active) if (a.groupKey === n.groupKey) this.active.delete(fp);
     for (const a of n.payload.alerts) {
       if (a.status !== 'firing') continue;
       this.active.set(a.fingerprint, { alert: a, groupKey: n.groupKey });
       if (this.active.size > this.settings.config.max_active_alerts) this.active.delete(this.active.keys().next().value!);
     }
+    await this.post(n.payload.alerts, signal);
   }
 
   /** Re-post the active alerts so Alertmanager keeps them firing (errors wait for the next round). */

@@ -17,7 +17,7 @@ import { deliveryId } from '../webhook';
 import { ReceiversConfig, createNotificationExporter, receiversSchema } from '../webhook/notify';
 import { NotifyTemplate, templateData, templateError } from '../webhook/template';
 import { Pacer } from './pacer';
-import { commentBody, findMarker, groupHash, groupLabelsText, issueBody } from './render';
+import { commentBody, findMarker, groupHash, groupLabelsText, issueBody, legacyGroupHash } from './render';
 
 export interface GithubConfig extends ExporterHelperConfig, ReceiversConfig {
   repository: string;
@@ -198,8 +198,8 @@ export class GithubIssues {
     return ref;
   }
 
-  /** The group's issue: from memory, else by its marker among the issues with our label. */
-  private async find(hash: string): Promise<IssueRef | undefined> {
+  /** The group's issue: from memory, else by its marker (or an earlier version's) among the issues with our label. */
+  private async find(hash: string, legacy: string): Promise<IssueRef | undefined> {
     const cached = this.cache.get(hash);
     if (cached) return cached;
     for (let page = 1; page <= this.c.lookup_pages; page++) {
@@ -207,7 +207,8 @@ export class GithubIssues {
         owner: this.owner, repo: this.repo, labels: this.c.label, state: 'all', sort: 'created', direction: 'desc', per_page: 100, page,
       }));
       for (const issue of res.data) {
-        if (issue.pull_request || findMarker(issue.body) !== hash) continue;
+        const found = findMarker(issue.body);
+        if (issue.pull_request || (found !== hash && found !== legacy)) continue;
         const labels = new Set(issue.labels.map((l) => (typeof l === 'string' ? l : l.name ?? '')));
         return this.remember(hash, { number: issue.number, state: issue.state === 'closed' ? 'closed' : 'open', labels });
       }
@@ -227,10 +228,19 @@ export class GithubIssues {
 
   private async handle(n: Notification, id: string): Promise<void> {
     const hash = groupHash(n);
-    const issue = await this.find(hash);
+    const issue = await this.find(hash, legacyGroupHash(n));
     const p = { owner: this.owner, repo: this.repo };
     if (n.status === 'resolved') {
       if (!issue || issue.state === 'closed') return;
+      // An escalation receiver is told about the escalated alerts only: while others of the group
+      // still fire, their resolution is a comment, and the group's own notification closes the issue.
+      const told = new Set(n.payload.alerts.map((a) => a.fingerprint));
+      const stillFiring = (issue.firing ?? '').split(',').filter((fp) => fp && !told.has(fp));
+      if (n.escalationPolicy !== undefined && stillFiring.length > 0) {
+        await this.step(id, 'comment', () => this.call('comment', () => this.octokit.rest.issues.createComment({ ...p, issue_number: issue.number, body: commentBody(n, 'partly-resolved') })).then(() => undefined));
+        issue.firing = stillFiring.join(',');
+        return;
+      }
       await this.step(id, 'comment', () => this.call('comment', () => this.octokit.rest.issues.createComment({ ...p, issue_number: issue.number, body: commentBody(n, 'resolved') })).then(() => undefined));
       await this.step(id, 'close', async () => {
         await this.call('close issue', () => this.octokit.rest.issues.update({ ...p, issue_number: issue.number, state: 'closed', state_reason: 'completed' }));
@@ -279,6 +289,7 @@ export class GithubIssues {
         for (const l of missing) issue.labels.add(l);
       });
     }
-    issue.firing = firing;
+    // An escalation names only the alerts it escalates, not the group's firing set.
+    if (n.escalationStep === undefined) issue.firing = firing;
   }
 }

@@ -15,7 +15,8 @@ export class Pacer {
   wait(): Promise<void> {
     const turn = this.tail.then(async () => {
       const now = Date.now();
-      if (this.next > now) await new Promise((r) => setTimeout(r, this.next - now));
+      // unref: a caller waiting its turn must not keep a shut-down process alive.
+      if (this.next > now) await new Promise((r) => setTimeout(r, this.next - now).unref());
       this.next = Date.now() + this.intervalMs;
     });
     this.tail = turn.catch(() => undefined);

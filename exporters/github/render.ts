@@ -4,10 +4,17 @@ import type { Notification, WebhookAlert } from '../../src/alerting/notification
 import { ZERO_TIME } from '../../src/alerting/notification';
 
 /**
- * The group's identity in an issue body: a hash of receiver and group key (the key itself can be
- * long and contain label values, which would make the marker fragile and leak into search).
+ * The group's identity in an issue body: a hash of the group key (the key itself can be long and
+ * contain label values, which would make the marker fragile and leak into search). The key already
+ * names the route, so it is the group; the receiver is left out so that a group's escalation
+ * receivers, served by the same exporter, comment on its issue instead of opening another.
  */
-export function groupHash(n: Pick<Notification, 'receiver' | 'groupKey'>): string {
+export function groupHash(n: Pick<Notification, 'groupKey'>): string {
+  return createHash('sha256').update(`group\n${n.groupKey}`).digest('hex').slice(0, 20);
+}
+
+/** The marker hash of earlier versions (receiver and group key), still recognised on existing issues. */
+export function legacyGroupHash(n: Pick<Notification, 'receiver' | 'groupKey'>): string {
   return createHash('sha256').update(`${n.receiver}\n${n.groupKey}`).digest('hex').slice(0, 20);
 }
 
@@ -71,7 +78,7 @@ export function issueBody(n: Notification, hash: string): string {
   ].join('\n');
 }
 
-export function commentBody(n: Notification, why: 'refired' | 'changed' | 'escalated' | 'repeat' | 'resolved'): string {
+export function commentBody(n: Notification, why: 'refired' | 'changed' | 'escalated' | 'repeat' | 'resolved' | 'partly-resolved'): string {
   const firing = n.payload.alerts.filter((a) => a.status === 'firing').length;
   const head = {
     refired: `🔥 The alert group fired again: ${firing} alert(s) firing.`,
@@ -79,6 +86,7 @@ export function commentBody(n: Notification, why: 'refired' | 'changed' | 'escal
     escalated: `⏫ Escalated (policy ${mdCode(n.escalationPolicy ?? '')}, step ${(n.escalationStep ?? 0) + 1}): ${firing} alert(s) firing.`,
     repeat: `🔁 Still firing: ${firing} alert(s).`,
     resolved: '✅ The alert group resolved. Closing.',
+    'partly-resolved': `✅ ${n.payload.alerts.length} escalated alert(s) resolved; the group still fires.`,
   }[why];
   return `${head}\n\n${alertTable(n)}`;
 }

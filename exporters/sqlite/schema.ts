@@ -31,6 +31,16 @@ DROP INDEX IF EXISTS spans_trace_id;
 UPDATE vigil_meta SET value = '2' WHERE key = 'schema_version';
 `;
 
+/**
+ * Reset-aware rollup (added without a version bump: additive, nullable columns). `increase` is the
+ * counter increase between consecutive points inside the bucket, where a drop or a new start time
+ * is a reset; the start times of the first and last points let a reader tell a reset across two
+ * buckets. Rows written before these columns existed have NULLs and are read the old way.
+ */
+export const ROLLUP_RESET_COLUMNS: Array<[string, string]> = [
+  ['increase', 'REAL'], ['first_start_time_unix_nano', 'INTEGER'], ['last_start_time_unix_nano', 'INTEGER'],
+];
+
 export const TABLES = {
   meta: 'vigil_meta',
   resources: 'resources',
@@ -159,6 +169,9 @@ CREATE TABLE IF NOT EXISTS metric_number_rollup_1m (
   first_value REAL NOT NULL,
   last_time_unix_nano INTEGER NOT NULL,
   last_value REAL NOT NULL,
+  increase REAL,
+  first_start_time_unix_nano INTEGER,
+  last_start_time_unix_nano INTEGER,
   PRIMARY KEY (series_id, bucket_unix_nano)
 ) WITHOUT ROWID;
 

@@ -32,7 +32,7 @@ import {
   EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS,
 } from './columns';
 import type { RowBatch } from './rows';
-import { DDL, META_DDL, MIGRATE_1_TO_2, ROLLUP_BUCKET_NANOS, SCHEMA_VERSION, TABLES, traceKey } from './schema';
+import { DDL, META_DDL, MIGRATE_1_TO_2, ROLLUP_BUCKET_NANOS, ROLLUP_RESET_COLUMNS, SCHEMA_VERSION, TABLES, traceKey } from './schema';
 
 export interface WorkerOptions {
   path: string;
@@ -133,6 +133,8 @@ class StoreWriter {
       throw new Error(`database schema version ${version} is not the supported version ${SCHEMA_VERSION}`);
     }
     db.exec(DDL);
+    const rollupCols = new Set((db.prepare(`PRAGMA table_info(${TABLES.numberRollup})`).all() as Array<{ name: string }>).map((c) => c.name));
+    for (const [col, type] of ROLLUP_RESET_COLUMNS) if (!rollupCols.has(col)) db.exec(`ALTER TABLE ${TABLES.numberRollup} ADD COLUMN ${col} ${type}`);
     if (version === undefined) db.prepare(`INSERT INTO ${TABLES.meta} (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
 
     this.st = {
@@ -159,12 +161,23 @@ class StoreWriter {
       expHistogram: db.prepare(`INSERT OR IGNORE INTO metric_exp_histogram_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, min, max, scale, zero_count, zero_threshold,
         positive_offset, positive_bucket_counts, negative_offset, negative_bucket_counts, flags, exemplars) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       summary: db.prepare(`INSERT OR IGNORE INTO metric_summary_points (series_id, start_time_unix_nano, time_unix_nano, count, sum, quantile_values, flags) VALUES (?, ?, ?, ?, ?, ?, ?)`),
-      rollup: db.prepare(`INSERT INTO metric_number_rollup_1m (series_id, bucket_unix_nano, count, sum, min, max, first_time_unix_nano, first_value, last_time_unix_nano, last_value)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, bucket_unix_nano) DO UPDATE SET
+      // Merging a batch's part of a bucket into the stored row adds the increase across the seam
+      // (stored last → batch first, or batch last → stored first), reset-aware like the reader.
+      rollup: db.prepare(`INSERT INTO metric_number_rollup_1m (series_id, bucket_unix_nano, count, sum, min, max, first_time_unix_nano, first_value, last_time_unix_nano, last_value,
+          increase, first_start_time_unix_nano, last_start_time_unix_nano)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, bucket_unix_nano) DO UPDATE SET
           count = count + excluded.count, sum = sum + excluded.sum, min = min(min, excluded.min), max = max(max, excluded.max),
+          increase = increase + excluded.increase + CASE
+            WHEN excluded.first_time_unix_nano > last_time_unix_nano THEN
+              CASE WHEN excluded.first_value < last_value OR excluded.first_start_time_unix_nano IS NOT last_start_time_unix_nano THEN excluded.first_value ELSE excluded.first_value - last_value END
+            WHEN excluded.last_time_unix_nano < first_time_unix_nano THEN
+              CASE WHEN first_value < excluded.last_value OR first_start_time_unix_nano IS NOT excluded.last_start_time_unix_nano THEN first_value ELSE first_value - excluded.last_value END
+            ELSE 0 END,
           first_value = CASE WHEN excluded.first_time_unix_nano < first_time_unix_nano THEN excluded.first_value ELSE first_value END,
+          first_start_time_unix_nano = CASE WHEN excluded.first_time_unix_nano < first_time_unix_nano THEN excluded.first_start_time_unix_nano ELSE first_start_time_unix_nano END,
           first_time_unix_nano = min(first_time_unix_nano, excluded.first_time_unix_nano),
           last_value = CASE WHEN excluded.last_time_unix_nano >= last_time_unix_nano THEN excluded.last_value ELSE last_value END,
+          last_start_time_unix_nano = CASE WHEN excluded.last_time_unix_nano >= last_time_unix_nano THEN excluded.last_start_time_unix_nano ELSE last_start_time_unix_nano END,
           last_time_unix_nano = max(last_time_unix_nano, excluded.last_time_unix_nano)`),
     };
     if ((o.maxFileBytes ?? 0) > 0) db.pragma(`max_page_count = ${Math.max(1, Math.floor(o.maxFileBytes! / pageSize))}`);
@@ -514,22 +527,27 @@ class StoreWriter {
         if ((this.run(stmt, p)?.changes ?? 0) > 0) each?.(sid, i);
       }
     };
-    const rollups = new Map<string, [number, bigint, number, number, number, number, bigint, number, bigint, number]>();
+    // [series, bucket, count, sum, min, max, first t, first v, last t, last v, increase, first start, last start]
+    const rollups = new Map<string, [number, bigint, number, number, number, number, bigint, number, bigint, number, number, bigint, bigint]>();
     pts(b.numberPoints, NUMBER_COLS, this.st.number, (sid, i) => {
       const rows = b.numberPoints!;
+      if ((Number(rows[i + 5]) & 1) !== 0) return; // no recorded value: readers skip it, so does the rollup
+      const st = rows[i + 2] as bigint;
       const t = rows[i + 3] as bigint;
       const v = Number(rows[i + 4]);
       const bucket = t - (t % ROLLUP_BUCKET_NANOS);
       const key = `${sid}:${bucket}`;
       const a = rollups.get(key);
-      if (!a) rollups.set(key, [sid, bucket, 1, v, v, v, t, v, t, v]);
+      if (!a) rollups.set(key, [sid, bucket, 1, v, v, v, t, v, t, v, 0, st, st]);
       else {
         a[2]++;
         a[3] += v;
         if (v < a[4]) a[4] = v;
         if (v > a[5]) a[5] = v;
-        if (t < a[6]) { a[6] = t; a[7] = v; }
-        if (t >= a[8]) { a[8] = t; a[9] = v; }
+        // Increases between neighbours in time (exporters send a series in time order; a point
+        // landing between two others of the same batch is counted in count/sum/min/max only).
+        if (t < a[6]) { a[10] += counterStep(v, st, a[7], a[11]); a[6] = t; a[7] = v; a[11] = st; }
+        if (t >= a[8]) { a[10] += counterStep(a[9], a[12], v, st); a[8] = t; a[9] = v; a[12] = st; }
       }
     });
     for (const a of rollups.values()) this.st.rollup.run(a);
@@ -647,4 +665,9 @@ try {
   port.on('message', (m: Msg) => writer.onMessage(m));
 } catch (e) {
   port.postMessage({ op: 'fatal', message: (e as Error).message });
+}
+
+/** A cumulative counter's increase from one point to the next: a drop or a new start time is a reset. */
+function counterStep(prev: number, prevStart: bigint, v: number, start: bigint): number {
+  return v < prev || start !== prevStart ? v : v - prev;
 }

@@ -50,7 +50,7 @@ export const webhookExporterFactory: ExporterFactory<WebhookConfig> = {
     additionalProperties: false,
     required: ['url'],
     properties: {
-      url: { type: 'string', pattern: '^https?://', description: 'Where notifications are POSTed.' },
+      url: { type: 'string', pattern: '^$|^https?://', description: 'Where notifications are POSTed; empty turns the exporter off (so `${env:VIGIL_WEBHOOK_URL:-}` makes it one variable away).' },
       headers: { type: 'object', additionalProperties: { type: 'string', secret: true }, default: {}, description: 'Extra request headers (e.g. Authorization). Never logged.' },
       secret: { type: 'string', secret: true, default: '', description: 'Shared secret for the HMAC-SHA256 body signature; empty sends no signature. Use ${env:VAR}.' },
       signature_header: { type: 'string', minLength: 1, default: SIGNATURE_HEADER, description: 'Header carrying `sha256=<hex HMAC of the body>`.' },
@@ -65,11 +65,15 @@ export const webhookExporterFactory: ExporterFactory<WebhookConfig> = {
     const problems: Array<{ path: Array<string | number>; message: string }> = [];
     const err = templateError(c.body_template);
     if (err) problems.push({ path: ['body_template'], message: err });
-    try { new URL(c.url); } catch { problems.push({ path: ['url'], message: 'not a valid URL' }); }
+    if (c.url) try { new URL(c.url); } catch { problems.push({ path: ['url'], message: 'not a valid URL' }); }
     return problems;
   },
   create(settings: CreateSettings<WebhookConfig>) {
     const c = settings.config;
+    if (!c.url) {
+      settings.logger.info('webhook is off: its url is empty (in the default pipelines.yaml, set VIGIL_WEBHOOK_URL to turn it on)');
+      return createNotificationExporter(settings, ['logs'], { async deliver() { /* off */ } });
+    }
     const client = new HttpClient(c.url, c.tls);
     const template = c.body_template ? NotifyTemplate.compile(c.body_template) : undefined;
     return createNotificationExporter(settings, ['logs'], {

@@ -5,7 +5,7 @@
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ExtensionFactory, Host } from '../../src/component';
-import { ApiError, ApiHandler, ApiRequest, ApiServer, RouteOptions, isApiResponse } from '../../src/api';
+import { ApiError, ApiHandler, ApiRequest, ApiServer, RouteOptions, isApiResponse, notConfiguredHints } from '../../src/api';
 import { listen, parseEndpoint } from '../../src/util/net';
 import type { Telemetry } from '../../src/telemetry';
 import { Console, ConsoleConfig, consoleConfigSchema } from './console';
@@ -126,7 +126,8 @@ export class ApiExtension implements ApiServer {
     if (!route && (await this.console.handle(req, res, url))) return;
     if (!route) {
       if (methods.length) return send(res, 405, { error: `method ${method} not allowed on ${url.pathname}` }, { Allow: methods.join(', ') });
-      return send(res, 404, { error: `no API route ${url.pathname}; GET /api lists them` });
+      const hint = notConfiguredHints.find((h) => h.path.test(url.pathname))?.hint;
+      return send(res, 404, { error: hint ?? `no API route ${url.pathname}; GET /api lists them` });
     }
     let body: unknown;
     if (method === 'POST' || method === 'PUT' || method === 'DELETE') {

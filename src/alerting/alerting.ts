@@ -69,7 +69,8 @@ export class Alerting {
       const held = new Set(this.evaluator.alerts().map((a) => a.fingerprint));
       const now = this.clock.now();
       for (const a of this.router.alerts()) {
-        if (!this.router.isResolved(a, now) && !held.has(a.fingerprint)) {
+        // Alerts with an end (posted to /api/v2/alerts) resolve by themselves when it passes.
+        if (!this.router.isResolved(a, now) && a.endsAt === undefined && !held.has(a.fingerprint)) {
           this.router.upsert({ fingerprint: a.fingerprint, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: now, generatorURL: a.generatorURL });
         }
       }

@@ -47,6 +47,8 @@ export interface AlertingConfig {
   /** How long resolved alerts and expired silences are kept for the API. */
   resolvedRetentionMs: number;
   silenceRetentionMs: number;
+  /** Alertmanager's global.resolve_timeout: an alert posted to /api/v2/alerts without endsAt resolves this long after its last update. */
+  resolveTimeoutMs: number;
   /** Label names copied from resource attributes into series labels. */
   resourceLabels: string[];
   /** Bounds on memory. */
@@ -66,6 +68,7 @@ export interface RawAlertingConfig {
   escalation_policies?: unknown;
   resolved_retention?: string | number;
   silence_retention?: string | number;
+  resolve_timeout?: string | number;
   resource_labels?: string[];
   max_series?: number;
   max_samples_per_series?: number;
@@ -203,6 +206,7 @@ export function compileAlertingConfig(raw: RawAlertingConfig, baseDir = process.
     escalationPolicies,
     resolvedRetentionMs: dur(issues, p('resolved_retention'), raw.resolved_retention, 15 * 60_000),
     silenceRetentionMs: dur(issues, p('silence_retention'), raw.silence_retention, 120 * 60 * 60_000),
+    resolveTimeoutMs: dur(issues, p('resolve_timeout'), raw.resolve_timeout, 5 * 60_000),
     resourceLabels,
     maxSeries: positiveInt('max_series', 100_000),
     maxSamplesPerSeries: positiveInt('max_samples_per_series', 10_000),

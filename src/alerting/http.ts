@@ -9,11 +9,12 @@
  *   GET    /api/silences/:id
  *   DELETE /api/silences/:id                                                   expire
  *
- * Alertmanager API v2 aliases, so amtool-style clients work for silences and listing:
- * GET /api/v2/alerts, GET /api/v2/alerts/groups, GET|POST /api/v2/silences, GET|DELETE /api/v2/silence/:id.
+ * and Alertmanager's API v2 (./amapi.ts), so Prometheus and amtool work against Vigil as against
+ * Alertmanager.
  */
 import { ApiError, ApiRequest, ApiServer } from '../api';
 import type { Alerting, AlertState } from './alerting';
+import { registerAlertmanagerApi } from './amapi';
 import { Matcher, parseMatchers } from './matchers';
 
 function filters(req: ApiRequest): { state?: AlertState; matchers?: Matcher[] } {
@@ -70,14 +71,5 @@ export function registerAlertingApi(api: ApiServer, alerting: Alerting): void {
   api.route('GET', '/api/silences/:id', getSilence);
   api.route('DELETE', '/api/silences/:id', expireSilence);
 
-  api.route('GET', '/api/v2/alerts', (req) => listAlerts(req).filter((a) => a.state !== 'pending').map((a) => ({
-    labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt ?? '0001-01-01T00:00:00Z', updatedAt: a.since,
-    generatorURL: '', fingerprint: a.fingerprint, receivers: a.receivers.map((name) => ({ name })),
-    status: { state: a.status.state, silencedBy: a.status.silencedBy, inhibitedBy: a.status.inhibitedBy },
-  })));
-  api.route('GET', '/api/v2/alerts/groups', groups);
-  api.route('GET', '/api/v2/silences', listSilences);
-  api.route('POST', '/api/v2/silences', addSilence);
-  api.route('GET', '/api/v2/silence/:id', getSilence);
-  api.route('DELETE', '/api/v2/silence/:id', expireSilence);
+  registerAlertmanagerApi(api, alerting);
 }

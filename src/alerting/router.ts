@@ -157,7 +157,11 @@ export class Router {
     private readonly logger?: Logger,
   ) {
     this.inhibitor = new Inhibitor(config.inhibitRules);
-    this.silences = new Silences((s, deleted) => (deleted ? this.persist?.deleteSilence(s.id) : this.persist?.putSilence(s)));
+    this.silences = new Silences((s, deleted) => {
+      if (deleted) this.persist?.deleteSilence(s.id);
+      else this.persist?.putSilence(s);
+      this.rescheduleEscalationSoon(); // a new or expired silence can mute or free a due step
+    });
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -232,6 +236,7 @@ export class Router {
       this.persist?.deleteAck(a.fingerprint);
     }
     for (const route of matchRoutes(this.config.route, a.labels)) this.insert(route, a, now);
+    if (changed) this.rescheduleEscalationSoon(); // an alert that fires or resolves can start or end an inhibition
   }
 
   private insert(route: Route, a: StoredAlert, now: number): void {
@@ -393,7 +398,9 @@ export class Router {
       const rc = receiverConfig(this.config, receiver);
       const nk = nflogKey(receiver, g.key);
       let ok = true;
-      if (this.needsUpdate(this.nflog.get(nk), firing, resolved, g.route.repeatIntervalMs, rc.sendResolved, now)) {
+      // With every alert muted, Alertmanager's pipeline stops before its notification log: nothing is
+      // sent or recorded, so the end of the mute alone does not trigger a notification.
+      if (visible.length > 0 && this.needsUpdate(this.nflog.get(nk), firing, resolved, g.route.repeatIntervalMs, rc.sendResolved, now)) {
         const n = this.notification(receiver, g, visible, now);
         ok = n ? await this.deliver(n) : true;
         if (ok) {
@@ -479,20 +486,57 @@ export class Router {
     this.scheduleEscalation();
   }
 
+  private escalationRescheduleQueued = false;
+
+  /** Re-plans the escalation timer once per turn of the event loop (upserts come in bursts). */
+  private rescheduleEscalationSoon(): void {
+    if (this.escalationRescheduleQueued || this.escalations.size === 0) return;
+    this.escalationRescheduleQueued = true;
+    queueMicrotask(() => {
+      this.escalationRescheduleQueued = false;
+      if (!this.escalating) this.scheduleEscalation();
+    });
+  }
+
+  /**
+   * Arms the escalation timer for the next real deadline. A step that is already due but cannot be
+   * sent is not a deadline: while its alert is silenced, the wake-up is the end of the silence;
+   * while it is inhibited, the next alert change re-plans (upsert); once resolved, its group's next
+   * look takes over. Arming for a past deadline would spin a 0 ms timer for as long as the mute lasts.
+   */
   private scheduleEscalation(): void {
     this.escalationTimer?.cancel();
     this.escalationTimer = undefined;
     if (this.stopped) return;
+    const now = this.clock.now();
+    let firingAll: StoredAlert[] | undefined;
     let next: number | undefined;
     for (const e of this.escalations.values()) {
       const p = this.policy(e.policy);
       if (!p || e.acked || e.nextStep >= p.steps.length + p.repeat) continue;
-      const due = e.startedAt + Router.stepOffset(p, e.nextStep);
+      let due = e.startedAt + Router.stepOffset(p, e.nextStep);
+      if (due <= now) {
+        const a = this.alertsByFp.get(e.fingerprint);
+        if (!a || isResolved(a, now) || !this.groups.has(groupMapKey(e.routeId, e.groupKey))) continue;
+        const silencedUntil = this.silencedUntil(a, now);
+        if (silencedUntil !== undefined) due = silencedUntil;
+        else if (this.inhibitedBy(a, now, (firingAll ??= this.firingAlerts(now))).length > 0) continue;
+      }
       if (next === undefined || due < next) next = due;
     }
     if (next === undefined) return;
     if (this.escalationRetryAt !== undefined) next = Math.max(next, this.escalationRetryAt);
-    this.escalationTimer = this.clock.setTimer(next - this.clock.now(), () => this.background(() => this.escalate()));
+    this.escalationTimer = this.clock.setTimer(next - now, () => this.background(() => this.escalate()));
+  }
+
+  /** When the earliest active silence muting the alert ends, or undefined when none does. */
+  private silencedUntil(a: StoredAlert, now: number): number | undefined {
+    let until: number | undefined;
+    for (const id of this.silences.mutedBy(a.labels, now)) {
+      const s = this.silences.get(id);
+      if (s && (until === undefined || s.endsAt < until)) until = s.endsAt;
+    }
+    return until;
   }
 
   private escalating = false;

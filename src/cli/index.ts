@@ -4,6 +4,7 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs, ParseArgsConfig } from 'node:util';
 import { factories } from '../components';
 import { describeFields, pipelinesJsonSchema } from '../config/schema';
 import { ConfigError, formatIssue } from '../errors';
@@ -14,6 +15,24 @@ import { featureCommands } from './commands';
 import { reportCommand } from './commands/report';
 import { codehealthScanCommand } from './commands/codehealth';
 import { securityCommands } from './commands/security';
+import { listenEndpointIssues } from './preflight';
+
+/** Thrown for bad command-line arguments: printed with the usage, exit code 2. */
+class ArgsError extends Error {}
+
+/**
+ * Node's util.parseArgs, strict: an option missing its value (`--config` at the end), an unknown
+ * option or a stray argument is an error rather than a guess.
+ */
+function args<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, positionals = false) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: positionals });
+  } catch (e) {
+    throw new ArgsError((e as Error).message);
+  }
+}
+
+const CONFIG_OPTION = { config: { type: 'string', short: 'c', multiple: true } } as const;
 
 /**
  * `--name value`, `--name=value`, `-o value`; names in `booleans` take no value; names in `multi`
@@ -41,8 +60,8 @@ export function parseFlags(args: string[], multi: string[] = [], booleans: strin
 }
 
 /** --config files; without any, ./pipelines.yaml, else the default that ships with Vigil. */
-function configFiles(flags: Record<string, unknown>): string[] {
-  const given = (flags.config as string[] | undefined) ?? [];
+function configFiles(flags: { config?: string[] }): string[] {
+  const given = flags.config ?? [];
   if (given.length) return given;
   if (existsSync('pipelines.yaml')) return ['pipelines.yaml'];
   return [join(projectRoot(), 'pipelines.yaml')];
@@ -62,8 +81,8 @@ const run: Command = {
   name: 'run',
   summary: 'Start the pipelines (default ./pipelines.yaml)',
   usage: 'vigil run [--config FILE]...',
-  async run(args) {
-    const { flags } = parseFlags(args, ['config']);
+  async run(argv) {
+    const flags = args(argv, CONFIG_OPTION).values;
     // Handlers go in before anything starts: a signal during start-up stops the collector as soon
     // as it is up, instead of killing the process with data in flight.
     let signalled: string | undefined;
@@ -117,11 +136,12 @@ const validate: Command = {
   name: 'validate',
   summary: 'Check a configuration and list every problem with its file, line and column',
   usage: 'vigil validate [--config FILE]...',
-  async run(args) {
-    const { flags } = parseFlags(args, ['config']);
-    const files = configFiles(flags);
+  async run(argv) {
+    const files = configFiles(args(argv, CONFIG_OPTION).values);
     try {
       const cfg = loadAndValidate({ configFiles: files });
+      const endpoints = listenEndpointIssues(cfg);
+      if (endpoints.length) throw new ConfigError(endpoints);
       for (const w of cfg.warnings) process.stderr.write(`warning: ${formatIssue(w)}\n`);
       process.stdout.write(`${files.join(', ')}: valid (${cfg.service.pipelines.length} pipeline${cfg.service.pipelines.length === 1 ? '' : 's'}: ${cfg.service.pipelines.map((p) => p.id).join(', ')})\n`);
       return 0;
@@ -135,8 +155,9 @@ const components: Command = {
   name: 'components',
   summary: 'List every component type with its signals, config fields and defaults',
   usage: 'vigil components [--json] [TYPE]',
-  async run(args) {
-    const { flags, rest } = parseFlags(args);
+  async run(argv) {
+    const { values: flags, positionals } = args(argv, { json: { type: 'boolean' } }, true);
+    const rest = positionals as string[];
     const list = factories.filter((f) => !rest.length || rest.includes(f.type));
     if (flags.json) {
       process.stdout.write(JSON.stringify(list.map((f) => ({ kind: f.kind, type: f.type, description: f.description, signals: signalsOf(f), config: f.configSchema })), null, 2) + '\n');
@@ -168,12 +189,12 @@ function signalsOf(f: (typeof factories)[number]): string[] {
 const schema: Command = {
   name: 'schema',
   summary: 'Print (or write with -o) the JSON Schema of pipelines.yaml, for your editor',
-  usage: 'vigil schema [-o FILE]',
-  async run(args) {
-    const { flags } = parseFlags(args);
+  usage: 'vigil schema [-o|--output FILE]',
+  async run(argv) {
+    const { values } = args(argv, { output: { type: 'string', short: 'o' } });
     const text = JSON.stringify(pipelinesJsonSchema(factories), null, 2) + '\n';
-    const out = (flags.o ?? flags.output) as string | undefined;
-    if (out && out !== (true as unknown)) writeFileSync(out, text);
+    const out = values.output;
+    if (out) writeFileSync(out, text);
     else process.stdout.write(text);
     return 0;
   },
@@ -212,7 +233,13 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(`${c.summary}\n\nUsage: ${c.usage}\n`);
         return 0;
       }
-      return c.run(rest);
+      try {
+        return await c.run(rest);
+      } catch (e) {
+        if (!(e instanceof ArgsError)) throw e;
+        process.stderr.write(`error: ${e.message}\nusage: ${c.usage}\n`);
+        return 2;
+      }
     }
   }
   process.stderr.write(`unknown command "${argv.join(' ')}"\n\n${help()}`);

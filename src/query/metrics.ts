@@ -212,7 +212,7 @@ function finalValue(agg: Agg, a: Acc, q: number, stepSeconds: number): number | 
     case 'quantile': {
       if (a.exp) {
         const e = expToExplicit(a.exp.scale, a.exp.zero, a.exp.zeroThreshold, a.exp.pos, a.exp.neg);
-        return histogramQuantile(q, e.bounds, e.counts);
+        return histogramQuantile(q, e.bounds, e.counts, recordedRange(a));
       }
       if (!a.hist || a.hist.size === 0) return undefined;
       // Series of a group should share bounds; if not, the layout with the most observations answers.
@@ -222,9 +222,17 @@ function finalValue(agg: Agg, a: Acc, q: number, stepSeconds: number): number | 
         const total = counts.reduce((x, y) => x + y, 0);
         if (total > bestTotal) { best = [k, counts]; bestTotal = total; }
       }
-      return histogramQuantile(q, JSON.parse(best![0]) as number[], best![1]);
+      return histogramQuantile(q, JSON.parse(best![0]) as number[], best![1], recordedRange(a));
     }
   }
+}
+
+/**
+ * The smallest and largest observation the window's points recorded. For cumulative points these
+ * cover the whole life of the series, a superset of the window's observations, so they still bound it.
+ */
+function recordedRange(a: Acc): { min?: number; max?: number } {
+  return { ...(Number.isFinite(a.mn) ? { min: a.mn } : {}), ...(Number.isFinite(a.mx) ? { max: a.mx } : {}) };
 }
 
 interface Ctx {
@@ -273,18 +281,21 @@ function numberAggregates(ctx: Ctx, list: Series[], rollup: boolean): void {
 /**
  * Increases of cumulative counters per window, walking each series in time order (one step of
  * look-back, so the first window sees the point before it). Plain JavaScript over the rows beats
- * SQLite's window functions here by about 1.5×. From the rollup, a bucket's increase is first→last
- * inside it plus the previous bucket's last→first; a reset inside a minute shows as min or last
- * below first, and is then counted as max − first before it plus last after it (exact for one
- * reset per minute whose peak precedes it).
+ * SQLite's window functions here by about 1.5×. A drop or a new start time is a reset (the new value
+ * is the increase). From the rollup, a bucket's increase is its stored in-bucket increase plus the
+ * step from the previous bucket's last point to its first, judged the same way, so raw points and
+ * rollup give the same answer on any data written in time order. Rollup rows written before the
+ * reset-aware columns existed (increase NULL) fall back to an estimate from first/last/min/max.
  */
 function numberIncreases(ctx: Ctx, list: Series[], rollup: boolean): void {
   const from = (rollup ? ctx.origin : ctx.start);
-  // Times relative to the origin stay exact as doubles (ranges are far below 2^53 ns).
+  // Times relative to the origin stay exact as doubles (ranges are far below 2^53 ns); start times
+  // too, so that two different start times never compare equal after rounding.
   const stmt = ctx.db.prepare(rollup
-    ? `SELECT bucket_unix_nano - :origin, count, first_value, last_value, "min", "max" FROM metric_number_rollup_1m
+    ? `SELECT bucket_unix_nano - :origin, count, first_value, last_value, "min", "max", increase,
+           first_start_time_unix_nano - :origin, last_start_time_unix_nano - :origin FROM metric_number_rollup_1m
          WHERE series_id = :id AND bucket_unix_nano >= :lookback AND bucket_unix_nano < :end ORDER BY bucket_unix_nano`
-    : `SELECT time_unix_nano - :origin, start_time_unix_nano, value FROM metric_number_points
+    : `SELECT time_unix_nano - :origin, start_time_unix_nano - :origin, value FROM metric_number_points
          WHERE series_id = :id AND time_unix_nano >= :lookback AND time_unix_nano < :end AND (flags & 1) = 0 ORDER BY time_unix_nano`)
     .safeIntegers(false).raw();
   const params = { origin: ctx.origin, lookback: from - ctx.step, end: ctx.end, id: 0 };
@@ -293,26 +304,34 @@ function numberIncreases(ctx: Ctx, list: Series[], rollup: boolean): void {
   for (const s of list) {
     params.id = s.id;
     let prev: number | undefined;
-    let prevStart: number | undefined;
+    let prevStart: number | null | undefined;
     let w = -1;
     let a: Acc | undefined;
-    for (const row of stmt.iterate(params) as IterableIterator<number[]>) {
-      const dt = row[0];
+    for (const row of stmt.iterate(params) as IterableIterator<Array<number | null>>) {
+      const dt = row[0] as number;
       if (dt >= first) {
         const wi = Math.floor(dt / step);
         if (wi !== w) { w = wi; a = acc(s.group, w); }
       } else a = undefined;
       if (rollup) {
-        const [, count, fv, lv, mn, mx] = row;
+        const [, count, fv, lv, mn, mx, inc, fst, lst] = row as [number, number, number, number, number, number, number | null, number | null, number | null];
         if (a) {
-          const inside = mn < fv || lv < fv ? (lv < mx ? mx - fv : 0) + lv : lv - fv;
-          const across = prev === undefined ? 0 : fv >= prev ? fv - prev : fv;
+          let inside: number;
+          let across: number;
+          if (inc !== null) {
+            inside = inc;
+            across = prev === undefined ? 0 : fv < prev || fst !== prevStart ? fv : fv - prev;
+          } else {
+            inside = mn < fv || lv < fv ? (lv < mx ? mx - fv : 0) + lv : lv - fv;
+            across = prev === undefined ? 0 : fv >= prev ? fv - prev : fv;
+          }
           a.inc += inside + across;
           a.c += count;
         }
         prev = lv;
+        prevStart = lst;
       } else {
-        const [, st, v] = row;
+        const [, st, v] = row as [number, number, number];
         if (a) {
           if (prev !== undefined) a.inc += v < prev || st !== prevStart ? v : v - prev;
           a.c += 1;

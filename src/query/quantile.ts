@@ -4,8 +4,16 @@
  * 0 when its upper bound is positive; a rank in the +Inf bucket answers the highest finite bound).
  */
 
-/** `bounds` are the explicit (finite, ascending) upper bounds; `counts` has bounds.length + 1 entries (per bucket, not cumulative). */
-export function histogramQuantile(q: number, bounds: readonly number[], counts: readonly number[]): number | null {
+/** The smallest and largest observation, when the points recorded them (OTLP's optional min/max). */
+export interface Recorded { min?: number; max?: number }
+
+/**
+ * `bounds` are the explicit (finite, ascending) upper bounds; `counts` has bounds.length + 1 entries
+ * (per bucket, not cumulative). With the recorded min and max, the bucket holding the rank is first
+ * narrowed to them (as Prometheus does for native histograms), so the answer never lies outside the
+ * observed data; a rank in the +Inf bucket then interpolates up to the max.
+ */
+export function histogramQuantile(q: number, bounds: readonly number[], counts: readonly number[], recorded: Recorded = {}): number | null {
   if (counts.length !== bounds.length + 1 || bounds.length === 0) return null;
   const cumulative: number[] = [];
   let total = 0;
@@ -15,20 +23,26 @@ export function histogramQuantile(q: number, bounds: readonly number[], counts: 
     cumulative.push(total);
   }
   if (total === 0) return null;
+  const { min, max } = recorded;
+  const known = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
+  const clamp = (v: number) => Math.min(known(max) ? max : v, Math.max(known(min) ? min : v, v));
   let rank = q * total;
   let b = 0;
   while (b < bounds.length && cumulative[b] < rank) b++;
-  if (b === bounds.length) return bounds[bounds.length - 1];
-  if (b === 0 && bounds[0] <= 0) return bounds[0];
-  let start = 0;
+  if (b === bounds.length && !known(max)) return clamp(bounds[bounds.length - 1]);
+  if (b === 0 && bounds[0] <= 0 && !known(min)) return clamp(bounds[0]);
+  let start = b === 0 ? (bounds[0] > 0 ? 0 : -Infinity) : bounds[b - 1];
+  let end = b === bounds.length ? Infinity : bounds[b];
   let count = cumulative[b];
   if (b > 0) {
-    start = bounds[b - 1];
     count -= cumulative[b - 1];
     rank -= cumulative[b - 1];
   }
-  if (count === 0) return start;
-  return start + (bounds[b] - start) * (rank / count);
+  if (known(min) && min > start) start = Math.min(min, end);
+  if (known(max) && max < end) end = Math.max(max, start);
+  if (!Number.isFinite(start)) return clamp(end);
+  if (count === 0 || !Number.isFinite(end)) return clamp(start);
+  return clamp(start + (end - start) * (rank / count));
 }
 
 /**
