@@ -38,7 +38,7 @@ const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-'));
 t.test('validate: the default pipelines.yaml is valid', async (t) => {
   const r = await vigil(['validate', '--config', join(ROOT, 'pipelines.yaml')]);
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /pipelines\.yaml: valid \(5 pipelines: traces, metrics, metrics\/spanmetrics, logs, logs\/events\)/);
+  t.match(r.stdout, /pipelines\.yaml: valid \(8 pipelines: traces, metrics, metrics\/spanmetrics, logs, logs\/events, metrics\/alerts, logs\/alerts, logs\/notifications\)/);
 });
 
 t.test('validate: every problem as FILE:LINE:COL path: message, non-zero exit', async (t) => {

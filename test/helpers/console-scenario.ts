@@ -184,9 +184,12 @@ export async function startScenario(opts: { interval?: string; selfMetrics?: boo
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
   let depth = 0;
   meterProvider.getMeter('shop').createObservableGauge('queue.depth').addCallback((r) => r.observe(depth, { queue: 'orders' }));
+  // Spaced so the 40 points span more than two seconds: the console charts the series at a 1 s
+  // step, and a fast machine would otherwise put them all in one bucket.
   for (let i = 0; i < 40; i++) {
     depth = 10 + (i % 3);
     await reader.forceFlush();
+    await new Promise((r) => setTimeout(r, 60));
   }
   depth = 500;
   await reader.forceFlush();

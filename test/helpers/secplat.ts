@@ -18,6 +18,12 @@ export function raw(address: string, method: string, path: string, headers: Reco
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   return new Promise((resolveP, reject) => {
     const req = request({ host: host.replace(/^\[|\]$/g, ''), port, method, path, headers: { host: address, ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) } }, (res) => {
+      // A live stream (Server-Sent Events) never ends: its status and headers are the answer.
+      if (String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+        resolveP({ status: res.statusCode ?? 0, headers: res.headers, text: '', json: () => ({}) });
+        res.destroy();
+        return;
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
