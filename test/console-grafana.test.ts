@@ -90,7 +90,7 @@ scrape_configs:
   while (pending.size && Date.now() < deadline) {
     for (const [expr] of pending) {
       const res = await query(expr);
-      if (res.some((r) => Number.isFinite(Number(r.value[1])))) { pending.delete(expr); console.error('GOT', ((Date.now()-deadline+120000)/1000).toFixed(1), expr); }
+      if (res.some((r) => Number.isFinite(Number(r.value[1])))) pending.delete(expr);
     }
     if (pending.size) await new Promise((r) => setTimeout(r, 1000));
   }

@@ -64,6 +64,7 @@ connectors:
   anomaly_events:
     persist: false
   spanmetrics:
+    metrics_flush_interval: 1s   # the Grafana check waits for span metrics to reach Prometheus
   alerts:
     evaluation_interval: 250ms
     groups:
