@@ -16,7 +16,7 @@ import { createExporter, exporterHelperProperties } from '../src/exporterhelper'
 import type { Traces } from '../src/model';
 import { decode } from '../src/otlp';
 import { QueueFile } from '../extensions/file_storage/queue-file';
-import { postSpans, spanIdOf } from './helpers/otlp-json';
+import { postSpans, spanIdOf, startSenders } from './helpers/otlp-json';
 import { startTest } from './helpers/collector';
 import { startVigil } from './helpers/vigil-process';
 
@@ -245,24 +245,14 @@ service:
       exporters: [otlphttp]
 `);
   const vigil = await startVigil(cfg, work);
-  const acked: number[] = [];
-  let next = 1;
-  let killed = false;
-  const sender = async (): Promise<void> => {
-    while (!killed) {
-      const ids = range(next, 50);
-      next += 50;
-      if ((await postSpans(vigil.http, ids)).status === 200) acked.push(...ids);
-    }
-  };
-  const senders = [sender(), sender(), sender()];
+  const senders = startSenders(vigil.http, 3);
+  const { acked } = senders;
   await until(() => acked.length >= 1500);
   // Let the destination come up mid-run, so that some requests are in flight at the kill.
   up = true;
   await until(() => got.size > 0);
   await vigil.kill9();
-  killed = true;
-  await Promise.all(senders);
+  await senders.stop();
   const again = await startVigil(cfg, work);
   await until(() => acked.every((id) => got.has(spanIdOf(id))), 60_000).catch(() => undefined);
   const lost = acked.filter((id) => !got.has(spanIdOf(id)));

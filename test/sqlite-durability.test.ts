@@ -14,7 +14,7 @@ import type { Traces } from '../src/model';
 import { Telemetry } from '../src/telemetry';
 import { openSqlite } from '../src/storage/sqlite';
 import { SqliteConfig, sqliteExporterFactory } from '../exporters/sqlite';
-import { postSpans, spanIdOf } from './helpers/otlp-json';
+import { postSpans, spanIdOf, startSenders } from './helpers/otlp-json';
 import { startVigil } from './helpers/vigil-process';
 import { otlpConfig, startTest } from './helpers/collector';
 
@@ -55,22 +55,12 @@ service:
       exporters: [sqlite]
 `);
   const vigil = await startVigil(cfg, dir);
-  const acked: number[] = [];
-  let next = 1;
-  let killed = false;
   // Four senders, 50 spans per request, until the kill; the kill comes while requests are in flight.
-  const sender = async (): Promise<void> => {
-    while (!killed) {
-      const ids = Array.from({ length: 50 }, () => next++);
-      const r = await postSpans(vigil.http, ids);
-      if (r.status === 200) acked.push(...ids);
-    }
-  };
-  const senders = [sender(), sender(), sender(), sender()];
+  const senders = startSenders(vigil.http, 4);
+  const { acked } = senders;
   while (acked.length < 4000) await new Promise((r) => setTimeout(r, 5));
   await vigil.kill9();
-  killed = true;
-  await Promise.all(senders);
+  await senders.stop();
   t.ok(acked.length >= 4000, `${acked.length} spans acknowledged before the kill`);
 
   // A restart recovers the file and starts normally; then count.

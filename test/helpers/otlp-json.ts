@@ -40,3 +40,28 @@ export async function postSpans(http: string, ids: number[], opts: Parameters<ty
     return { status: 0 };
   }
 }
+
+/**
+ * `count` senders posting 50 new span ids per request until stopped; `acked` holds every id that was
+ * answered 200. The crash tests kill Vigil while these are in flight, then compare `acked` with
+ * what survived.
+ */
+export function startSenders(http: string, count: number): { acked: number[]; stop(): Promise<void> } {
+  const acked: number[] = [];
+  let next = 1;
+  let stopped = false;
+  const sender = async (): Promise<void> => {
+    while (!stopped) {
+      const ids = Array.from({ length: 50 }, () => next++);
+      if ((await postSpans(http, ids)).status === 200) acked.push(...ids);
+    }
+  };
+  const running = Array.from({ length: count }, sender);
+  return {
+    acked,
+    async stop() {
+      stopped = true;
+      await Promise.all(running);
+    },
+  };
+}
