@@ -12,13 +12,25 @@ export function dataDirOf(flags: Record<string, unknown>): string {
   return typeof d === 'string' ? d : process.env.VIGIL_DATA_DIR ?? './data';
 }
 
-function openAudit(flags: Record<string, unknown>): AuditLog | string {
+/** Opens the audit log named by the flags, runs `use` on it and closes it; exit 1 when it cannot be opened. */
+async function withAudit(args: string[], use: (log: AuditLog, flags: Record<string, unknown>) => number): Promise<number> {
+  const { flags } = parseFlags(args);
   const path = auditPath(dataDirOf(flags));
-  if (!existsSync(path)) return `no audit log at ${path} (see --data-dir)`;
+  if (!existsSync(path)) {
+    process.stderr.write(`error: no audit log at ${path} (see --data-dir)\n`);
+    return 1;
+  }
+  let log: AuditLog;
   try {
-    return new AuditLog(path);
+    log = new AuditLog(path);
   } catch (e) {
-    return `cannot open ${path}: ${(e as Error).message}`;
+    process.stderr.write(`error: cannot open ${path}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  try {
+    return use(log, flags);
+  } finally {
+    log.close();
   }
 }
 
@@ -26,47 +38,27 @@ export const auditVerifyCommand: Command = {
   name: 'audit verify',
   summary: "Check the audit log's hash chain; exit 1 if a record was changed or removed",
   usage: 'vigil audit verify [--data-dir DIR]   (default $VIGIL_DATA_DIR or ./data; VIGIL_DB_KEY if encrypted)',
-  async run(args) {
-    const { flags } = parseFlags(args);
-    const log = openAudit(flags);
-    if (typeof log === 'string') {
-      process.stderr.write(`error: ${log}\n`);
-      return 1;
+  run: (args) => withAudit(args, (log) => {
+    const v = log.verify();
+    if (v.ok) {
+      process.stdout.write(`audit log intact: ${v.records} records, head ${v.head}\n`);
+      return 0;
     }
-    try {
-      const v = log.verify();
-      if (v.ok) {
-        process.stdout.write(`audit log intact: ${v.records} records, head ${v.head}\n`);
-        return 0;
-      }
-      process.stdout.write(`audit log TAMPERED at record ${v.seq}: ${v.problem}\n`);
-      return 1;
-    } finally {
-      log.close();
-    }
-  },
+    process.stdout.write(`audit log TAMPERED at record ${v.seq}: ${v.problem}\n`);
+    return 1;
+  }),
 };
 
 export const auditListCommand: Command = {
   name: 'audit list',
   summary: 'Print the newest audit records (who, what, when, from where, outcome)',
   usage: 'vigil audit list [--data-dir DIR] [--limit N] [--json]',
-  async run(args) {
-    const { flags } = parseFlags(args);
-    const log = openAudit(flags);
-    if (typeof log === 'string') {
-      process.stderr.write(`error: ${log}\n`);
-      return 1;
-    }
-    try {
-      const recs = log.list({ limit: Number(flags.limit ?? 50) || 50 });
-      if (flags.json) process.stdout.write(JSON.stringify(recs, null, 2) + '\n');
-      else for (const r of recs) process.stdout.write(`${r.seq}\t${r.time}\t${r.principal ?? '-'}\t${r.remote}\t${r.action}\t${r.outcome} ${r.status}\n`);
-      return 0;
-    } finally {
-      log.close();
-    }
-  },
+  run: (args) => withAudit(args, (log, flags) => {
+    const recs = log.list({ limit: Number(flags.limit ?? 50) || 50 });
+    if (flags.json) process.stdout.write(JSON.stringify(recs, null, 2) + '\n');
+    else for (const r of recs) process.stdout.write(`${r.seq}\t${r.time}\t${r.principal ?? '-'}\t${r.remote}\t${r.action}\t${r.outcome} ${r.status}\n`);
+    return 0;
+  }),
 };
 
 export const auditCommands: Command[] = [auditVerifyCommand, auditListCommand];
