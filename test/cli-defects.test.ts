@@ -9,10 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { main } from '../src/cli';
+import { loaderArgs } from './helpers/loader-args';
 
 const ROOT = resolve(__dirname, '..');
 const ENTRY = join(ROOT, 'src', 'cli', 'main.ts');
-const nodeArgs = [...process.execArgv.filter((a) => a.startsWith('--import') || a.startsWith('--require') || a.startsWith('-r') || a === '--enable-source-maps'), ENTRY];
+const nodeArgs = [...loaderArgs(), ENTRY];
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-cli-defects-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { exportAsync, makeSpans, traceExporter } from './helpers/sdk';
+import { loaderArgs } from './helpers/loader-args';
 
 const ROOT = resolve(__dirname, '..');
 const ENTRY = join(ROOT, 'src', 'cli', 'main.ts');
 // Run the TypeScript sources with the same loader tap gave this process.
-const nodeArgs = [...process.execArgv.filter((a) => a.startsWith('--import') || a.startsWith('--require') || a.startsWith('-r') || a === '--enable-source-maps'), ENTRY];
+const nodeArgs = [...loaderArgs(), ENTRY];
 
 /** Run a command in this process, capturing what it prints (a child per command is slow under a TS loader). */
 async function vigil(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {

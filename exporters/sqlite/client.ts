@@ -56,10 +56,14 @@ export class WriterClient {
   }
 
   start(): Promise<void> {
-    // Under tap the sources run as TypeScript through a loader; the product runs compiled JS from
-    // dist/. Load the sibling with our own extension and inherit the loader flags.
+    // The product runs compiled JS from dist/. Under tap the sources run as TypeScript through a
+    // loader whose require hook (inherited with execArgv) compiles the sibling worker.ts; a worker's
+    // entry file itself bypasses that hook, so a .ts entry is required from a one-line script.
     const file = join(__dirname, 'worker' + extname(__filename));
-    const worker = (this.worker = new Worker(file, { workerData: this.opts, execArgv: process.execArgv }));
+    const options = { workerData: this.opts, execArgv: process.execArgv };
+    const worker = (this.worker = file.endsWith('.ts')
+      ? new Worker(`require(${JSON.stringify(file)})`, { ...options, eval: true })
+      : new Worker(file, options));
     return new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
       worker.on('message', (m: { op: string; [k: string]: unknown }) => {
