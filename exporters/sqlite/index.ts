@@ -19,6 +19,7 @@ import { WriterClient } from './client';
 import { logsToRows, metricsToRows, tracesToRows } from './rows';
 import { API_EXTENSION, ApiServer } from '../../src/api';
 import { QueryService } from '../../src/query';
+import { DEFAULT_SUBJECT_KEYS, registerErasableStore } from '../../src/storage/erasure';
 
 export interface SqliteConfig extends ExporterHelperConfig {
   path: string;
@@ -30,6 +31,7 @@ export interface SqliteConfig extends ExporterHelperConfig {
   batch_size: number;
   max_in_flight_rows: number;
   retention: { max_age: string | number; max_size_mib: number; check_interval: string | number };
+  subject_keys?: string[];
 }
 
 export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
@@ -53,6 +55,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         type: 'integer', minimum: 1, default: 100000,
         description: 'Rows accepted but not yet committed; beyond this, new data waits up to `timeout`, then is refused with a retryable error.',
       },
+      subject_keys: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: DEFAULT_SUBJECT_KEYS, description: 'Attributes that identify a data subject: `vigil erase` and DELETE /api/subjects/:id remove records where one of them equals the subject id.' },
       retention: {
         type: 'object',
         default: {},
@@ -99,12 +102,14 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
     // /api/traces, /api/spans, /api/logs, /api/metrics... It reads the file on its own read-only
     // connection, so it needs nothing from the writer.
     const query = new QueryService(path, settings.logger);
+    let unregisterErasure = (): void => {};
     const exporter = createExporter(settings, signals, {
       start: async (h) => {
         host = h;
         await client.start();
         const api = h.getExtension<ApiServer>(API_EXTENSION);
         if (api && path !== ':memory:') query.register(api);
+        if (path !== ':memory:') unregisterErasure = registerErasableStore(path, c.subject_keys);
       },
       send: (signal, data, ctx) => {
         const batch = signal === 'traces' ? tracesToRows(data as Traces) : signal === 'logs' ? logsToRows(data as Logs) : metricsToRows(data as Metrics);
@@ -112,6 +117,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         return client.write(batch, ctx.signal, durability === 'acknowledged').then(() => undefined);
       },
       shutdown: () => {
+        unregisterErasure();
         query.close();
         return client.close();
       },
