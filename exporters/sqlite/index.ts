@@ -19,6 +19,7 @@ import { WriterClient } from './client';
 import { logsToRows, metricsToRows, tracesToRows } from './rows';
 import { API_EXTENSION, ApiServer } from '../../src/api';
 import { QueryService } from '../../src/query';
+import { RetentionBySignal, agePolicy, retentionBySignalSchema } from './retention';
 import { DEFAULT_SUBJECT_KEYS, registerErasableStore } from '../../src/storage/erasure';
 
 export interface SqliteConfig extends ExporterHelperConfig {
@@ -30,7 +31,7 @@ export interface SqliteConfig extends ExporterHelperConfig {
   flush_interval: string | number;
   batch_size: number;
   max_in_flight_rows: number;
-  retention: { max_age: string | number; max_size_mib: number; check_interval: string | number };
+  retention: { max_age: string | number; max_size_mib: number; check_interval: string | number } & RetentionBySignal;
   subject_keys?: string[];
 }
 
@@ -63,6 +64,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
           max_age: durationSchema('168h', 'Rows older than this are deleted; 0 keeps them forever.'),
           max_size_mib: { type: 'number', minimum: 0, default: 1024, description: 'Above this much data, the oldest rows are deleted; 0 means no limit.' },
           check_interval: durationSchema('5m', 'How often retention runs.'),
+          ...retentionBySignalSchema,
         },
       },
       // The worker thread already decouples ingest from the disk and bounds what it holds, so an
@@ -84,6 +86,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         maxAgeMs: parseDuration(c.retention?.max_age ?? '168h'),
         maxSizeBytes: Math.round((c.retention?.max_size_mib ?? 1024) * 1024 * 1024),
         checkIntervalMs: parseDuration(c.retention?.check_interval ?? '5m'),
+        agePolicy: agePolicy(c.retention?.max_age ?? '168h', c.retention),
         durability,
         fsync: c.fsync ?? false,
         maxFileBytes: Math.round((c.max_file_size_mib ?? 0) * 1024 * 1024),
