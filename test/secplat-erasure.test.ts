@@ -2,7 +2,8 @@
  * Erasure of a data subject end to end: spans, log records and metric points naming the subject
  * (enduser.id, user.id, a configured key, or the resource) go into the store over OTLP; then
  * `DELETE /api/subjects/:id` (admin only, audited) and `vigil erase --subject` remove them, report
- * the counts, leave everyone else's data alone, and leave no trace of the id in the file.
+ * the counts, leave everyone else's data alone, and leave no trace of the id in the file. The
+ * `audit` receiver exports the audit records of all this as OTLP log records through a pipeline.
  */
 import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -16,6 +17,10 @@ import { openSqlite } from '../src/storage/sqlite';
 import { AuditLog, auditPath } from '../src/storage/audit';
 import { commands } from '../src/cli/index';
 import { raw } from './helpers/secplat';
+import { captureExporter } from './helpers/collector';
+import { AuditReceiver, AuditReceiverConfig } from '../receivers/audit';
+import { Telemetry } from '../src/telemetry';
+import type { Logs } from '../src/model';
 
 const eraseCommand = commands.find((c) => c.name === 'erase')!;
 const SUBJECT = 'subject-7f3a9c-erase-me';
@@ -66,7 +71,8 @@ t.test('DELETE /api/subjects/:id and vigil erase remove a subject from the store
   const dir = mkdtempSync(join(tmpdir(), 'vigil-secplat-erase-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = join(dir, 'vigil.db');
-  const vigil = await startCollector({ logger: silentLogger(), yaml: [`
+  const { factory, capture } = captureExporter();
+  const vigil = await startCollector({ logger: silentLogger(), factories: [factory], yaml: [`
 extensions:
   api:
     endpoint: 127.0.0.1:0
@@ -78,7 +84,10 @@ receivers:
   otlp:
     protocols:
       http: { endpoint: 127.0.0.1:0 }
+  audit:
+    poll_interval: 50ms
 exporters:
+  capture:
   sqlite:
     path: ${db}
     subject_keys: [enduser.id, user.id, customer]
@@ -90,6 +99,7 @@ service:
     traces: { receivers: [otlp], exporters: [sqlite] }
     logs: { receivers: [otlp], exporters: [sqlite] }
     metrics: { receivers: [otlp], exporters: [sqlite] }
+    logs/audit: { receivers: [audit], exporters: [capture] }
 `] });
   let stopped = false;
   t.teardown(() => (stopped ? undefined : vigil.shutdown()));
@@ -136,6 +146,21 @@ service:
   await post(http, '/v1/traces', traces(OTHER, 1));
   t.equal(count(db, 'SELECT count(*) FROM spans'), 5);
 
+  // The audit records flow out as OTLP log records (the audit receiver follows audit.db).
+  const exported = () => (capture.logs as Logs[]).flatMap((l) => l.resourceLogs.flatMap((r) => r.scopeLogs.flatMap((s) => s.logRecords)));
+  const deadline = Date.now() + 30_000;
+  while (!exported().some((r) => r.attributes['vigil.audit.principal'] === 'dpo')) {
+    if (Date.now() > deadline) throw new Error('the erasure never reached the logs pipeline');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const erasureLog = exported().find((r) => r.attributes['vigil.audit.principal'] === 'dpo')!;
+  t.match(erasureLog, { eventName: 'vigil.audit', severityText: 'INFO', attributes: { 'vigil.audit.action': 'DELETE /api/subjects/:id', 'vigil.audit.outcome': 'ok', 'vigil.audit.status': 200, 'vigil.audit.role': 'admin' } }, 'the erasure as a log record');
+  t.match(erasureLog.attributes['vigil.audit.hash'], /^[0-9a-f]{64}$/, 'with its link in the hash chain');
+  t.ok(exported().some((r) => r.attributes['vigil.audit.principal'] === 'ops' && r.attributes['vigil.audit.outcome'] === 'refused' && r.severityText === 'WARN'), 'the refused attempt too');
+  t.ok(exported().some((r) => r.attributes['vigil.audit.principal'] === 'anonymous' && r.attributes['vigil.audit.status'] === 401), 'and the anonymous one');
+  const seqs = exported().map((r) => r.attributes['vigil.audit.seq'] as number);
+  t.same(seqs, [...seqs].sort((a, b) => a - b).filter((v, i, a) => a.indexOf(v) === i), 'each record once, in order');
+
   // Audited: who erased, the refusals too.
   await vigil.shutdown();
   stopped = true;
@@ -164,4 +189,21 @@ service:
   t.equal(audit2.verify().ok, true, 'the audit chain is intact');
   audit2.close();
   t.equal(await eraseCommand.run(['--subject', 'x', '--db', join(dir, 'missing.db'), '--data-dir', dir]), 1, 'a missing store is an error');
+
+  // The audit receiver resumes after a restart where it stopped: only the records written since
+  // (the CLI's) come out; a pipeline refusal leaves them to be offered again.
+  let refuse = true;
+  const got: Logs[] = [];
+  const receiver = new AuditReceiver(
+    { id: 'audit', config: { poll_interval: '1h', start_at: 'beginning', max_batch: 500 } as AuditReceiverConfig, logger: silentLogger(), telemetry: new Telemetry(), dataDir: dir },
+    { logs: { consume: async (l: Logs) => { if (refuse) throw new Error('pipeline full'); got.push(l); } } } as never,
+  );
+  await receiver.start();
+  t.equal(got.length, 0, 'refused: nothing marked exported');
+  refuse = false;
+  await receiver.poll();
+  const resumed = got.flatMap((l) => l.resourceLogs[0].scopeLogs[0].logRecords);
+  t.same(resumed.map((r) => r.attributes['vigil.audit.action']), ['erase', 'erase'], 'only the records written after the restart, offered again after the refusal');
+  t.equal(Number(resumed[0].attributes['vigil.audit.seq']), Math.max(...seqs) + 1, 'continuing the sequence');
+  await receiver.shutdown();
 });
