@@ -92,6 +92,9 @@ receivers:
     protocols:
       http: { endpoint: 127.0.0.1:0, tls: { cert_file: ${live.cert}, key_file: ${live.key}, reload_interval: 100ms } }
       grpc: { endpoint: 127.0.0.1:0, tls: { cert_file: ${live.cert}, key_file: ${live.key}, reload_interval: 100ms } }
+  otlp/mtls:
+    protocols:
+      grpc: { endpoint: 127.0.0.1:0, tls: ${tlsBlock(`, client_ca_file: ${ca.cert}`)} }
 exporters:
   capture:
   prometheus:
@@ -102,7 +105,7 @@ service:
   telemetry: { metrics: { address: 127.0.0.1:0, tls: ${tlsBlock()} } }
   pipelines:
     traces:
-      receivers: [otlp]
+      receivers: [otlp, otlp/mtls]
       exporters: [capture]
     metrics:
       receivers: [otlp]
@@ -143,6 +146,17 @@ service:
   await t.rejects(handshake(api, { get: '/api/session' }), /certificate|alert|closed|ECONNRESET/i, 'API: no client certificate, refused');
   await t.rejects(handshake(api, { get: '/api/session', ...certs.read(strangerClient) }), /certificate|alert|closed|ECONNRESET/i, 'API: client certificate of another CA, refused');
   t.equal(await handshake(api, { get: '/api/session', ...certs.read(client) }), '200', 'API: the client certificate gets an answer');
+  // Mutual TLS on OTLP/gRPC, with the SDK exporter: refused without a client certificate.
+  const mtlsGrpc = vigil.collector.component<OtlpReceiver>('receiver', 'otlp/mtls')!.endpoints.grpc!;
+  const clientPem = certs.read(client);
+  const sdkNoCert = new GrpcTraces({ url: `https://localhost:${split(mtlsGrpc).port}`, credentials: grpc.credentials.createSsl(caPem) });
+  t.equal((await exportAsync(sdkNoCert, spans)).code, 1, 'gRPC mTLS: the SDK exporter without a client certificate is refused');
+  await sdkNoCert.shutdown();
+  const sdkWithCert = new GrpcTraces({ url: `https://localhost:${split(mtlsGrpc).port}`, credentials: grpc.credentials.createSsl(caPem, clientPem.key, clientPem.cert) });
+  t.equal((await exportAsync(sdkWithCert, spans)).code, 0, 'gRPC mTLS: with the client certificate it is accepted');
+  await sdkWithCert.shutdown();
+  t.equal(capture.traces.length, 3);
+
   // Vigil's own client (webhook/alertmanager HttpClient) with cert_file/key_file.
   const mtlsClient = new HttpClient(`https://localhost:${split(api).port}/api/session`, { ca_file: ca.cert, cert_file: client.cert, key_file: client.key });
   t.teardown(() => mtlsClient.close());
@@ -166,7 +180,7 @@ service:
   const otlpGrpc = new OtlpGrpcClient({ target: `localhost:${split(ep.grpc).port}`, secure: true, tls: { insecure: false, ca_file: ca.cert }, compression: 'gzip', headers: {}, timeoutMs: 10_000 });
   t.teardown(() => otlpGrpc.close());
   await otlpGrpc.export('traces', capture.traces[0] as never, new AbortController().signal);
-  t.equal(capture.traces.length, 5, 'otlp (gRPC) exporter client with ca_file delivered');
+  t.equal(capture.traces.length, 6, 'otlp (gRPC) exporter client with ca_file delivered');
 
   // Rotation: overwrite the receiver's files with a renewed certificate; new handshakes get it, no restart.
   const before = await handshake(ep.http);
