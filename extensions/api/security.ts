@@ -62,10 +62,10 @@ export class ApiSecurity {
       return { enabled: true, records: this.audit.list({ limit: Number.isFinite(limit) ? limit : 100, before: before ? Number(before) : undefined }) };
     }, { role: 'admin' });
     // Erasure of a data subject from every store (src/storage/erasure.ts); audited like every state change.
-    api.route('DELETE', '/api/subjects/:id', (req) => {
+    api.route('DELETE', '/api/subjects/:id', async (req) => {
       const subject = req.params.id;
       if (!subject || subject.length > 512) throw new ApiError(400, 'the subject id must be 1 to 512 characters');
-      const stores = eraseSubjectEverywhere(subject);
+      const stores = await eraseSubjectEverywhere(subject);
       if (!stores.length) throw new ApiError(409, 'no sqlite store is configured: there is nothing to erase from');
       this.logger.info({ stores: stores.length }, 'data subject erased');
       return { stores };

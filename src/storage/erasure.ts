@@ -10,6 +10,8 @@
  * Not covered: span events' and links' own attributes, and state files other than the store
  * (detector profiles, block lists), which hold no subject keys by default.
  */
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { openSqlite, SqliteDatabase } from './sqlite';
 
 /** Attribute keys that identify a person in OpenTelemetry's semantic conventions (and common variants). */
@@ -100,6 +102,24 @@ export function registerErasableStore(path: string, keys: string[] = DEFAULT_SUB
   return () => stores.delete(path);
 }
 
-export function eraseSubjectEverywhere(subject: string): ErasureReport[] {
-  return [...stores].map(([path, keys]) => eraseSubjectFromStore(path, subject, keys));
+/**
+ * The same erasure on a worker thread, so the scans do not stall the receivers and the API on the
+ * main thread. As with the store's writer, a .ts entry (tests) is required from a one-line script.
+ */
+export function eraseSubjectInWorker(path: string, subject: string, keys: string[]): Promise<ErasureReport> {
+  const file = join(__dirname, 'erasure-worker' + extname(__filename));
+  const options = { workerData: { path, subject, keys }, execArgv: process.execArgv };
+  const worker = file.endsWith('.ts') ? new Worker(`require(${JSON.stringify(file)})`, { ...options, eval: true }) : new Worker(file, options);
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: { report?: ErasureReport; error?: string }) => (m.report ? resolve(m.report) : reject(new Error(`${path}: ${m.error}`))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`${path}: the erasure worker exited with code ${code}`)));
+  });
+}
+
+/** Erase from every registered store, one after the other. */
+export async function eraseSubjectEverywhere(subject: string): Promise<ErasureReport[]> {
+  const out: ErasureReport[] = [];
+  for (const [path, keys] of stores) out.push(await eraseSubjectInWorker(path, subject, keys));
+  return out;
 }
