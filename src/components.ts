@@ -32,6 +32,7 @@ import { otlpReceiverFactory } from '../receivers/otlp';
 import { securityProcessorFactory } from '../processors/security';
 import { securityEventsConnectorFactory } from '../connectors/security_events';
 import { codehealthReceiverFactory } from '../receivers/codehealth';
+import { auditReceiverFactory } from '../receivers/audit';
 import { pipelineRunsConnectorFactory } from '../connectors/pipeline_runs';
 
 export const factories: Factory[] = [
@@ -66,6 +67,7 @@ export const factories: Factory[] = [
   bearerTokenAuthFactory,
   basicAuthFactory,
   redactionProcessorFactory,
+  auditReceiverFactory,
 ];
 
 export function findFactory(kind: Factory['kind'], type: string): Factory | undefined {

@@ -133,3 +133,28 @@ t.test('a writer thread that dies: reported once, later writes refused as retrya
   await t.rejects(client.write(tracesToRows(spans([NOW + 1n]))), RetryableError);
   await client.close();
 });
+
+t.test('retention per signal and per log event name overrides max_age (longer and shorter)', async (t) => {
+  const path = join(dir, 'per-signal.db');
+  const ex = make({ path, retention: {
+    max_age: '24h', max_size_mib: 0, check_interval: '100ms',
+    traces: { max_age: '1h' }, metrics: { max_age: 0 }, logs: { by_event_name: { 'security.finding': '2160h' } },
+  } as SqliteConfig['retention'] });
+  await ex.start!(host);
+  const at = [NOW - 100n * HOUR, NOW - 2n * HOUR, NOW];
+  await ex.traces!.consume(spans(at));
+  const named = (name: string): Logs => { const l = logs(at); for (const r of l.resourceLogs[0].scopeLogs[0].logRecords) r.eventName = name; return l; };
+  await ex.logs!.consume(named(''));
+  await ex.logs!.consume(named('security.finding'));
+  await ex.metrics!.consume(gauge('kept.forever', at));
+  await ex.flush();
+  const store = openStore(path);
+  t.teardown(async () => { store.close(); await ex.shutdown!(); });
+  const db = store.db;
+  const n = (sql: string) => Number(db.prepare(sql).pluck().get());
+  await eventually(() => n('SELECT count(*) FROM spans') === 1 && n("SELECT count(*) FROM logs WHERE event_name = ''") === 2);
+  t.equal(n('SELECT count(*) FROM spans'), 1, 'traces: max_age 1h keeps only the recent span');
+  t.equal(n("SELECT count(*) FROM logs WHERE event_name = ''"), 2, 'other logs follow max_age 24h');
+  t.equal(n("SELECT count(*) FROM logs WHERE event_name = 'security.finding'"), 3, 'security findings are kept 90 days');
+  t.equal(n('SELECT count(*) FROM metric_number_points'), 3, 'metrics: max_age 0 keeps points forever');
+});

@@ -4,19 +4,14 @@
  * raw bytes (the same service paths the OTLP receiver serves).
  */
 import * as grpc from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
+import { grpcChannelCredentials, grpcChannelOptions } from '../../src/tls/grpc';
+import type { TlsClientConfig } from '../../src/tls';
 import { PermanentError, RetryableError } from '../../src/errors';
 import type { AnySignalData, Signal } from '../../src/model';
 import { ExportResponse, decodeExportResponse, decodeStatus, encode, grpcExportPath } from '../../src/otlp';
 
-export interface GrpcTlsConfig {
-  insecure: boolean;
-  ca_file?: string;
-  cert_file?: string;
-  key_file?: string;
-  insecure_skip_verify: boolean;
-  server_name_override?: string;
-}
+/** The shared client `tls` block (src/tls); `insecure` decides TLS when the endpoint has no scheme. */
+export type GrpcTlsConfig = TlsClientConfig & { insecure: boolean };
 
 export interface GrpcClientOptions {
   /** host:port, or a grpc-js target such as dns:///host:port. */
@@ -43,17 +38,9 @@ export class OtlpGrpcClient {
   private readonly metadata: grpc.Metadata;
 
   constructor(private readonly o: GrpcClientOptions) {
-    const creds = o.secure
-      ? grpc.credentials.createSsl(
-        o.tls.ca_file ? readFileSync(o.tls.ca_file) : null,
-        o.tls.key_file ? readFileSync(o.tls.key_file) : null,
-        o.tls.cert_file ? readFileSync(o.tls.cert_file) : null,
-        { rejectUnauthorized: !o.tls.insecure_skip_verify },
-      )
-      : grpc.credentials.createInsecure();
-    const options: grpc.ClientOptions = {};
+    const creds = grpcChannelCredentials(o.tls, o.secure, 'tls');
+    const options: grpc.ClientOptions = o.secure ? grpcChannelOptions(o.tls) : {};
     if (o.compression === 'gzip') options['grpc.default_compression_algorithm'] = GZIP;
-    if (o.tls.server_name_override) options['grpc.ssl_target_name_override'] = o.tls.server_name_override;
     this.client = new grpc.Client(o.target, creds, options);
     this.metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(o.headers)) this.metadata.set(k.toLowerCase(), v);

@@ -6,6 +6,7 @@
 import type { CreateSettings, ExporterFactory } from '../../src/component';
 import { ExporterHelperConfig, createExporter, exporterHelperProperties, resolveHelperConfig } from '../../src/exporterhelper';
 import { lazy } from '../../src/util/lazy';
+import { tlsClientProblems, tlsClientSchema } from '../../src/tls/config';
 import { rejectedCounters, reportPartialSuccess } from '../otlphttp/partial';
 import type { GrpcTlsConfig, OtlpGrpcClient } from './client';
 
@@ -43,20 +44,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
       endpoint: { type: 'string', minLength: 1, description: 'host:port of the OTLP/gRPC server (e.g. collector.example.com:4317).' },
       compression: { enum: ['gzip', 'none'], default: 'gzip', description: 'Message compression.' },
       headers: { type: 'object', additionalProperties: { type: 'string', secret: true }, default: {}, description: 'Sent as gRPC metadata with every call (e.g. authorization). Never logged.' },
-      tls: {
-        type: 'object',
-        additionalProperties: false,
-        default: {},
-        description: 'TLS is on unless `insecure` is true.',
-        properties: {
-          insecure: { type: 'boolean', default: false, description: 'Plaintext connection (no TLS).' },
-          ca_file: { type: 'string', description: 'PEM file of CA certificates to trust instead of the system ones.' },
-          cert_file: { type: 'string', description: 'Client certificate (PEM) for mutual TLS.' },
-          key_file: { type: 'string', description: 'Client private key (PEM) for mutual TLS.' },
-          insecure_skip_verify: { type: 'boolean', default: false, description: 'Do not verify the server certificate (testing only).' },
-          server_name_override: { type: 'string', description: 'Name to verify the server certificate against.' },
-        },
-      },
+      tls: { ...tlsClientSchema, description: 'TLS is on unless `insecure` is true (or the endpoint starts with http://).' },
       ...exporterHelperProperties({ timeout: '5s' }),
     },
   },
@@ -64,7 +52,7 @@ export const otlpGrpcExporterFactory: ExporterFactory<OtlpGrpcConfig> = {
     const problems: Array<{ path: Array<string | number>; message: string }> = [];
     const { target } = resolveTarget(c.endpoint, c.tls.insecure);
     if (!target.includes(':')) problems.push({ path: ['endpoint'], message: 'expected host:port, e.g. collector.example.com:4317' });
-    if (!!c.tls.cert_file !== !!c.tls.key_file) problems.push({ path: ['tls'], message: 'cert_file and key_file go together' });
+    problems.push(...tlsClientProblems(c.tls));
     return problems;
   },
   create(settings: CreateSettings<OtlpGrpcConfig>, signals) {

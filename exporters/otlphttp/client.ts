@@ -4,13 +4,13 @@
  * it keeps the whole (bounded) answer body, since a partial success or a google.rpc.Status has to
  * be decoded from it.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { PermanentError, RetryableError } from '../../src/errors';
 import type { Signal } from '../../src/model';
 import { DecodedStatus, ExportResponse, REJECTED_FIELD, decodeExportResponse, decodeStatus } from '../../src/otlp';
 import { TlsConfig, parseRetryAfter } from '../webhook/http';
+import { NodeClientTlsOptions, clientTlsOptions } from '../../src/tls/client';
 
 /** Answers are a few bytes normally; a larger one is cut here rather than held in memory. */
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -27,18 +27,19 @@ export class OtlpHttpClient {
   private httpAgent?: http.Agent;
   private httpsAgent?: https.Agent;
 
-  constructor(private readonly tls: TlsConfig = {}) {}
+  private readonly tlsOptions: NodeClientTlsOptions;
+
+  /** Certificate files are read and checked here, so a bad one fails the start, not the first send. */
+  constructor(tls: TlsConfig = {}) {
+    this.tlsOptions = clientTlsOptions(tls);
+  }
 
   private agentFor(url: URL): http.Agent {
     if (url.protocol === 'https:') {
       this.httpsAgent ??= new https.Agent({
         keepAlive: true,
         maxSockets: 32,
-        ca: this.tls.ca_file ? readFileSync(this.tls.ca_file) : undefined,
-        cert: this.tls.cert_file ? readFileSync(this.tls.cert_file) : undefined,
-        key: this.tls.key_file ? readFileSync(this.tls.key_file) : undefined,
-        rejectUnauthorized: !this.tls.insecure_skip_verify,
-        servername: this.tls.server_name_override,
+        ...this.tlsOptions,
       });
       return this.httpsAgent;
     }

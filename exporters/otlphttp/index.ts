@@ -13,6 +13,7 @@ import { HTTP_PATHS, encode, toJson } from '../../src/otlp';
 import { TlsConfig, tlsSchema } from '../webhook/http';
 import { OtlpHttpClient, answerError, readExportResponse, targetOf } from './client';
 import { rejectedCounters, reportPartialSuccess } from './partial';
+import { tlsClientProblems } from '../../src/tls/config';
 
 const gzipAsync = promisify(gzip);
 
@@ -76,6 +77,7 @@ export const otlpHttpExporterFactory: ExporterFactory<OtlpHttpConfig> = {
       if (v === undefined) continue;
       try { new URL(v); } catch { problems.push({ path: [key], message: 'not a valid URL' }); }
     }
+    problems.push(...tlsClientProblems(c.tls));
     return problems;
   },
   create(settings: CreateSettings<OtlpHttpConfig>, signals) {

@@ -2,7 +2,7 @@
  * The pull side: metrics flowing through the pipeline are accumulated into Prometheus series and
  * served on `/metrics` for Prometheus to scrape.
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { SeriesStore } from '../../src/prometheus/store';
 import { Translator } from '../../src/prometheus/translate';
 import { parseDuration } from '../../src/util/duration';
 import { listen, parseEndpoint } from '../../src/util/net';
+import { createListenerServer, TlsServerConfig } from '../../src/tls';
 
 const gzipAsync = promisify(gzip);
 
@@ -27,6 +28,7 @@ export interface PrometheusExporterConfig {
   enable_open_metrics: boolean;
   add_metric_suffixes: boolean;
   max_series: number;
+  tls?: TlsServerConfig;
 }
 
 export class PrometheusExporter implements Component {
@@ -92,7 +94,7 @@ export class PrometheusExporter implements Component {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createListenerServer(this.s.config.tls, `exporters.${this.s.id}.tls`, this.s.logger, (req, res) => void this.handle(req, res));
     const bound = await listen(server, parseEndpoint(this.s.config.endpoint, `exporters.${this.s.id}.endpoint`));
     this.server = server;
     const exp = parseDuration(this.s.config.metric_expiration);

@@ -5,6 +5,7 @@
  */
 import type { ExporterFactory } from '../../src/component';
 import { durationSchema } from '../../src/util/duration';
+import { tlsServerSchema } from '../../src/tls/config';
 import { PrometheusExporter, PrometheusExporterConfig } from './exporter';
 
 export { PrometheusExporter, PrometheusExporterConfig };
@@ -20,6 +21,7 @@ export const prometheusExporterFactory: ExporterFactory<PrometheusExporterConfig
     additionalProperties: false,
     properties: {
       endpoint: { type: 'string', default: '127.0.0.1:9464', description: 'host:port to serve /metrics on.' },
+      tls: tlsServerSchema,
       namespace: { type: 'string', default: '', description: 'Prefix added to every metric name (joined with _).' },
       const_labels: { type: 'object', additionalProperties: { type: 'string' }, default: {}, description: 'Labels added to every series.' },
       send_timestamps: { type: 'boolean', default: false, description: 'Expose the data points\' own timestamps instead of letting Prometheus stamp the scrape time.' },

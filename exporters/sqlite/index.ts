@@ -19,6 +19,8 @@ import { WriterClient } from './client';
 import { logsToRows, metricsToRows, tracesToRows } from './rows';
 import { API_EXTENSION, ApiServer } from '../../src/api';
 import { QueryService } from '../../src/query';
+import { RetentionBySignal, agePolicy, retentionBySignalSchema } from './retention';
+import { DEFAULT_SUBJECT_KEYS, registerErasableStore } from '../../src/storage/erasure';
 
 export interface SqliteConfig extends ExporterHelperConfig {
   path: string;
@@ -29,7 +31,8 @@ export interface SqliteConfig extends ExporterHelperConfig {
   flush_interval: string | number;
   batch_size: number;
   max_in_flight_rows: number;
-  retention: { max_age: string | number; max_size_mib: number; check_interval: string | number };
+  retention: { max_age: string | number; max_size_mib: number; check_interval: string | number } & RetentionBySignal;
+  subject_keys?: string[];
 }
 
 export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
@@ -53,6 +56,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         type: 'integer', minimum: 1, default: 100000,
         description: 'Rows accepted but not yet committed; beyond this, new data waits up to `timeout`, then is refused with a retryable error.',
       },
+      subject_keys: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1, default: DEFAULT_SUBJECT_KEYS, description: 'Attributes that identify a data subject: `vigil erase` and DELETE /api/subjects/:id remove records where one of them equals the subject id.' },
       retention: {
         type: 'object',
         default: {},
@@ -60,6 +64,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
           max_age: durationSchema('168h', 'Rows older than this are deleted; 0 keeps them forever.'),
           max_size_mib: { type: 'number', minimum: 0, default: 1024, description: 'Above this much data, the oldest rows are deleted; 0 means no limit.' },
           check_interval: durationSchema('5m', 'How often retention runs.'),
+          ...retentionBySignalSchema,
         },
       },
       // The worker thread already decouples ingest from the disk and bounds what it holds, so an
@@ -81,6 +86,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         maxAgeMs: parseDuration(c.retention?.max_age ?? '168h'),
         maxSizeBytes: Math.round((c.retention?.max_size_mib ?? 1024) * 1024 * 1024),
         checkIntervalMs: parseDuration(c.retention?.check_interval ?? '5m'),
+        agePolicy: agePolicy(c.retention?.max_age ?? '168h', c.retention),
         durability,
         fsync: c.fsync ?? false,
         maxFileBytes: Math.round((c.max_file_size_mib ?? 0) * 1024 * 1024),
@@ -99,12 +105,14 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
     // /api/traces, /api/spans, /api/logs, /api/metrics... It reads the file on its own read-only
     // connection, so it needs nothing from the writer.
     const query = new QueryService(path, settings.logger);
+    let unregisterErasure = (): void => {};
     const exporter = createExporter(settings, signals, {
       start: async (h) => {
         host = h;
         await client.start();
         const api = h.getExtension<ApiServer>(API_EXTENSION);
         if (api && path !== ':memory:') query.register(api);
+        if (path !== ':memory:') unregisterErasure = registerErasableStore(path, c.subject_keys);
       },
       send: (signal, data, ctx) => {
         const batch = signal === 'traces' ? tracesToRows(data as Traces) : signal === 'logs' ? logsToRows(data as Logs) : metricsToRows(data as Metrics);
@@ -112,6 +120,7 @@ export const sqliteExporterFactory: ExporterFactory<SqliteConfig> = {
         return client.write(batch, ctx.signal, durability === 'acknowledged').then(() => undefined);
       },
       shutdown: () => {
+        unregisterErasure();
         query.close();
         return client.close();
       },

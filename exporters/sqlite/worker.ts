@@ -32,6 +32,7 @@ import {
   EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS,
 } from './columns';
 import type { RowBatch } from './rows';
+import { AgeCutoffs, AgePolicy, ageCutoffs, hasAgeLimit, logDeletions, uniformCutoffs } from './retention';
 import { DDL, META_DDL, MIGRATE_1_TO_2, ROLLUP_BUCKET_NANOS, ROLLUP_RESET_COLUMNS, SCHEMA_VERSION, TABLES, traceKey } from './schema';
 
 export interface WorkerOptions {
@@ -41,6 +42,8 @@ export interface WorkerOptions {
   maxAgeMs: number;
   maxSizeBytes: number;
   checkIntervalMs: number;
+  /** Ages per signal and log event name (retention.ts); without it maxAgeMs applies to all rows. */
+  agePolicy?: AgePolicy;
   /** Default buffered (the commit policy of older callers). */
   durability?: 'acknowledged' | 'buffered';
   /** Hard limit of the file in bytes (PRAGMA max_page_count); 0 or absent: none. */
@@ -192,7 +195,7 @@ class StoreWriter {
     this.begin = db.prepare('BEGIN');
     this.commitSt = db.prepare('COMMIT');
     this.rollbackSt = db.prepare('ROLLBACK');
-    if (o.checkIntervalMs > 0 && (o.maxAgeMs > 0 || o.maxSizeBytes > 0)) {
+    if (o.checkIntervalMs > 0 && (o.maxAgeMs > 0 || o.maxSizeBytes > 0 || (o.agePolicy && hasAgeLimit(o.agePolicy)))) {
       this.retentionTimer = setInterval(() => this.retention(), o.checkIntervalMs);
       setImmediate(() => this.retention());
     }
@@ -564,7 +567,8 @@ class StoreWriter {
     const t0 = Date.now();
     let deleted = 0;
     try {
-      if (this.o.maxAgeMs > 0) deleted += this.deleteOlderThan(BigInt(Date.now() - this.o.maxAgeMs) * 1_000_000n);
+      if (this.o.agePolicy) deleted += this.deleteOlderThan(ageCutoffs(this.o.agePolicy, Date.now()));
+      else if (this.o.maxAgeMs > 0) deleted += this.deleteOlderThan(BigInt(Date.now() - this.o.maxAgeMs) * 1_000_000n);
       if (this.o.maxSizeBytes > 0) {
         for (let round = 0; round < 50 && this.usedBytes() > this.o.maxSizeBytes; round++) {
           const oldest = this.oldestTime();
@@ -612,19 +616,22 @@ class StoreWriter {
     return oldest;
   }
 
-  private deleteOlderThan(cutoff: bigint): number {
+  private deleteOlderThan(cutoffs: bigint | AgeCutoffs): number {
+    const c = typeof cutoffs === 'bigint' ? uniformCutoffs(cutoffs) : cutoffs;
     let n = 0;
-    const chunked = (sql: string): void => {
+    const chunked = (sql: string, params: unknown[]): void => {
       const stmt = this.db.prepare(sql);
       // Chunks keep each write transaction short, so a reader's snapshot is never held up long.
       for (;;) {
-        const c = stmt.run(cutoff).changes;
-        n += c;
-        if (c < 5000) break;
+        const changed = stmt.run(...params).changes;
+        n += changed;
+        if (changed < 5000) break;
       }
     };
-    chunked('DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans WHERE start_time_unix_nano < ? LIMIT 5000)');
-    chunked('DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs WHERE ts_unix_nano < ? LIMIT 5000)');
+    if (c.spans !== undefined) chunked('DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans WHERE start_time_unix_nano < ? LIMIT 5000)', [c.spans]);
+    for (const [sql, params] of logDeletions(c, 5000)) chunked(sql, params);
+    if (c.metrics === undefined) return n;
+    const cutoff = c.metrics;
     const series = this.seriesIdsAll();
     const perSeries = [TABLES.numberPoints, TABLES.histogramPoints, TABLES.expHistogramPoints, TABLES.summaryPoints]
       .map((table) => this.db.prepare(`DELETE FROM ${table} WHERE series_id = ? AND time_unix_nano < ?`));

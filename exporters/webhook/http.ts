@@ -4,32 +4,14 @@
  * certificate, skipping verification) without an extra package. Connections are kept alive so a
  * notification on a warm connection costs one round trip.
  */
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { PermanentError, RetryableError } from '../../src/errors';
+import { TlsClientConfig, clientTlsOptions, tlsClientSchema } from '../../src/tls';
 
-export interface TlsConfig {
-  ca_file?: string;
-  cert_file?: string;
-  key_file?: string;
-  insecure_skip_verify?: boolean;
-  server_name_override?: string;
-}
-
-export const tlsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  default: {},
-  description: 'TLS settings for https URLs.',
-  properties: {
-    ca_file: { type: 'string', description: 'PEM file of CA certificates to trust instead of the system ones.' },
-    cert_file: { type: 'string', description: 'Client certificate (PEM) for mutual TLS.' },
-    key_file: { type: 'string', description: 'Client private key (PEM) for mutual TLS.' },
-    insecure_skip_verify: { type: 'boolean', default: false, description: 'Do not verify the server certificate (testing only).' },
-    server_name_override: { type: 'string', description: 'Name to verify the server certificate against (SNI).' },
-  },
-};
+/** The shared client `tls` block (src/tls), under the names this module always exported. */
+export type TlsConfig = TlsClientConfig;
+export const tlsSchema = tlsClientSchema;
 
 export interface HttpResult {
   status: number;
@@ -71,11 +53,7 @@ export class HttpClient {
       this.agent = new https.Agent({
         keepAlive: true,
         maxSockets: 16,
-        ca: tls.ca_file ? readFileSync(tls.ca_file) : undefined,
-        cert: tls.cert_file ? readFileSync(tls.cert_file) : undefined,
-        key: tls.key_file ? readFileSync(tls.key_file) : undefined,
-        rejectUnauthorized: !tls.insecure_skip_verify,
-        servername: tls.server_name_override,
+        ...clientTlsOptions(tls),
       });
     } else {
       this.agent = new http.Agent({ keepAlive: true, maxSockets: 16 });

@@ -11,6 +11,7 @@ import type { LogRecord } from '../../src/model';
 import { HttpClient, TlsConfig, checkStatus, tlsSchema } from './http';
 import { ReceiversConfig, createNotificationExporter, receiversSchema } from './notify';
 import { NotifyTemplate, templateData, templateError } from './template';
+import { tlsClientProblems } from '../../src/tls/config';
 
 export interface WebhookConfig extends ExporterHelperConfig, ReceiversConfig {
   url: string;
@@ -66,6 +67,7 @@ export const webhookExporterFactory: ExporterFactory<WebhookConfig> = {
     const err = templateError(c.body_template);
     if (err) problems.push({ path: ['body_template'], message: err });
     if (c.url) try { new URL(c.url); } catch { problems.push({ path: ['url'], message: 'not a valid URL' }); }
+    problems.push(...tlsClientProblems(c.tls));
     return problems;
   },
   create(settings: CreateSettings<WebhookConfig>) {

@@ -3,7 +3,7 @@
  * on 127.0.0.1:8686 by default to which each feature adds its routes at start.
  * `GET /api` lists the routes; errors answer `{ "error": "..." }` with a fitting status.
  */
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { ExtensionFactory, Host } from '../../src/component';
 import { ApiError, ApiHandler, ApiRequest, ApiServer, RouteOptions, isApiResponse, notConfiguredHints } from '../../src/api';
 import { listen, parseEndpoint } from '../../src/util/net';
@@ -11,12 +11,14 @@ import type { Telemetry } from '../../src/telemetry';
 import { Console, ConsoleConfig, consoleConfigSchema } from './console';
 import { authConfigSchema } from './auth';
 import { warnIfExposed } from '../../src/tls/exposure';
+import { createListenerServer, TlsServerConfig, tlsServerSchema } from '../../src/tls';
 import { ApiSecurity, ApiSecurityConfig } from './security';
 
 export interface ApiConfig extends ApiSecurityConfig {
   endpoint: string;
   max_request_body_size: number;
   console?: ConsoleConfig;
+  tls?: TlsServerConfig;
 }
 
 interface Route {
@@ -93,7 +95,7 @@ export class ApiExtension implements ApiServer {
     const ep = parseEndpoint(this.cfg.endpoint, 'extensions.api.endpoint');
     this.security.start(ep.host, (id) => host?.getExtension(id));
     if (host) this.console.start(host, this);
-    this.server = createServer((req, res) => {
+    this.server = createListenerServer(this.cfg.tls, 'extensions.api.tls', this.logger, (req, res) => {
       this.handle(req, res).catch((e) => {
         this.logger.error({ err: (e as Error).message }, 'api handler failed');
         if (!res.headersSent) send(res, 500, { error: 'internal error' });
@@ -101,7 +103,7 @@ export class ApiExtension implements ApiServer {
     });
     this.address = await listen(this.server, ep);
     this.logger.info({ endpoint: this.address }, 'API listening');
-    warnIfExposed(this.logger, 'extensions.api', ep.host, { tls: false, auth: this.security.auth.enabled });
+    warnIfExposed(this.logger, 'extensions.api', ep.host, { tls: !!this.cfg.tls, auth: this.security.auth.enabled });
   }
 
   async shutdown(): Promise<void> {
@@ -190,6 +192,7 @@ export const apiExtensionFactory: ExtensionFactory<ApiConfig> = {
     properties: {
       endpoint: { type: 'string', default: '127.0.0.1:8686', description: 'host:port to listen on.' },
       max_request_body_size: { type: 'integer', minimum: 1, default: 1024 * 1024 },
+      tls: tlsServerSchema,
       auth: authConfigSchema,
       allowed_hosts: { type: 'array', items: { type: 'string' }, default: [], description: 'Host names accepted besides localhost/127.0.0.1/[::1] (DNS rebinding protection).' },
       allowed_origins: { type: 'array', items: { type: 'string' }, default: [], description: 'Origins allowed to change state besides the API\'s own.' },

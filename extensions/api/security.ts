@@ -5,8 +5,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { ApiServer, RouteOptions } from '../../src/api';
+import { ApiError, type ApiServer, type RouteOptions } from '../../src/api';
 import { AuditEntry, AuditLog } from '../../src/storage/audit';
+import { eraseSubjectEverywhere } from '../../src/storage/erasure';
 import { ApiAuth, ApiAuthConfig } from './auth';
 import { RequestGuard } from './csrf';
 import { Role, RouteRole, allows, defaultRole, isStateChanging } from './roles';
@@ -59,6 +60,15 @@ export class ApiSecurity {
       const limit = Number(req.query.get('limit') ?? 100);
       const before = req.query.get('before');
       return { enabled: true, records: this.audit.list({ limit: Number.isFinite(limit) ? limit : 100, before: before ? Number(before) : undefined }) };
+    }, { role: 'admin' });
+    // Erasure of a data subject from every store (src/storage/erasure.ts); audited like every state change.
+    api.route('DELETE', '/api/subjects/:id', async (req) => {
+      const subject = req.params.id;
+      if (!subject || subject.length > 512) throw new ApiError(400, 'the subject id must be 1 to 512 characters');
+      const stores = await eraseSubjectEverywhere(subject);
+      if (!stores.length) throw new ApiError(409, 'no sqlite store is configured: there is nothing to erase from');
+      this.logger.info({ stores: stores.length }, 'data subject erased');
+      return { stores };
     }, { role: 'admin' });
   }
 

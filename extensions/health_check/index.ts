@@ -5,7 +5,8 @@
  * file), shows them in the same body, and exports them as `vigil_health_check_up{check}` and
  * `vigil_health_check_duration_seconds{check}`.
  */
-import { createServer, Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createListenerServer, TlsServerConfig, tlsServerSchema } from '../../src/tls';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
@@ -30,6 +31,7 @@ export interface HealthCheckConfig {
   checks: CheckConfig[];
   /** Checks that fail make the endpoint answer 503 too (by default they are only reported). */
   checks_affect_status: boolean;
+  tls?: TlsServerConfig;
 }
 
 interface CheckResult {
@@ -150,7 +152,7 @@ export class HealthCheckExtension {
   async start(host: Host): Promise<void> {
     this.host = host;
     const path = this.s.config.path;
-    this.server = createServer((req, res) => {
+    this.server = createListenerServer(this.s.config.tls, `extensions.${this.s.id}.tls`, this.s.logger, (req, res) => {
       if ((req.url ?? '/').split('?')[0] !== path) {
         res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`health is served at ${path}\n`);
         return;
@@ -182,6 +184,7 @@ export const healthCheckExtensionFactory: ExtensionFactory<HealthCheckConfig> = 
     type: 'object',
     properties: {
       endpoint: { type: 'string', default: '127.0.0.1:13133' },
+      tls: tlsServerSchema,
       path: { type: 'string', pattern: '^/', default: '/' },
       check_interval: durationSchema('30s', 'How often the configured checks run.'),
       checks_affect_status: { type: 'boolean', default: false, description: 'Whether a failing check turns the answer into 503.' },

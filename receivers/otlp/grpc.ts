@@ -7,7 +7,6 @@
  * INVALID_ARGUMENT with a message instead of grpc-js's generic INTERNAL.
  */
 import * as grpc from '@grpc/grpc-js';
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { SignalConsumers } from '../../src/component';
 import { PermanentError, RetryableError } from '../../src/errors';
@@ -15,12 +14,14 @@ import { Signal, countItems } from '../../src/model';
 import { parseEndpoint } from '../../src/util/net';
 import { DecodeError, decode, encodeExportResponse, encodeStatus } from '../../src/otlp';
 import { dropInvalidItems } from './validate';
+import type { TlsServerConfig } from '../../src/tls';
+import { grpcServerCredentials } from '../../src/tls/grpc';
 
 export interface GrpcConfig {
   endpoint: string;
   max_recv_msg_size_mib: number;
   max_concurrent_streams: number;
-  tls?: { cert_file: string; key_file: string };
+  tls?: TlsServerConfig;
   auth?: import('../../src/auth/receiver').ReceiverAuthConfig;
 }
 
@@ -49,6 +50,7 @@ function serviceDefinition(signal: Signal): grpc.ServiceDefinition {
 export class OtlpGrpcServer {
   private server?: grpc.Server;
   private stopping = false;
+  private stopTlsWatch = (): void => {};
   address?: string;
   /** Set at start from `auth.authenticator`: calls without its credentials get UNAUTHENTICATED. */
   authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
@@ -65,9 +67,9 @@ export class OtlpGrpcServer {
       server.addService(serviceDefinition(signal), { Export: (call: grpc.ServerUnaryCall<Buffer, PartialSuccess>, cb: grpc.sendUnaryData<PartialSuccess>) => this.authorise(call).then((ok) => (ok ? this.export(signal, call.request, cb) : cb({ code: grpc.status.UNAUTHENTICATED, details: 'missing or wrong credentials' }))) });
     }
     const ep = parseEndpoint(this.cfg.endpoint, 'protocols.grpc.endpoint');
-    const creds = this.cfg.tls
-      ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(this.cfg.tls.cert_file), private_key: readFileSync(this.cfg.tls.key_file) }], false)
-      : grpc.ServerCredentials.createInsecure();
+    const tls = grpcServerCredentials(this.cfg.tls, 'protocols.grpc.tls', this.logger);
+    this.stopTlsWatch = tls.stop;
+    const creds = tls.credentials;
     const host = ep.host.includes(':') ? `[${ep.host}]` : ep.host;
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${host}:${ep.port}`, creds, (err, p) => (err ? reject(new Error(`cannot listen on ${host}:${ep.port}: ${err.message}`)) : resolve(p))),
@@ -109,6 +111,7 @@ export class OtlpGrpcServer {
   }
 
   async shutdown(): Promise<void> {
+    this.stopTlsWatch();
     const server = this.server;
     if (!server) return;
     this.stopping = true;

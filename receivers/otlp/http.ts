@@ -5,9 +5,7 @@
  * that cannot be decoded, 200 with partial_success when some items are rejected, and 503/429 with
  * Retry-After when the pipeline pushes back. Responses use the request's encoding.
  */
-import { createServer as createHttpServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { gunzip, inflate } from 'node:zlib';
 import type { Logger } from 'pino';
 import type { SignalConsumers } from '../../src/component';
@@ -16,6 +14,7 @@ import { Signal, countItems } from '../../src/model';
 import { listen, parseEndpoint } from '../../src/util/net';
 import { DecodeError, decode, encodeExportResponse, encodeStatus, exportResponseJson, parseJson, statusJson } from '../../src/otlp';
 import { dropInvalidItems } from './validate';
+import { createListenerServer, TlsServerConfig } from '../../src/tls';
 
 export interface HttpConfig {
   endpoint: string;
@@ -24,7 +23,7 @@ export interface HttpConfig {
   metrics_url_path: string;
   logs_url_path: string;
   cors?: { allowed_origins: string[]; allowed_headers: string[]; max_age: number };
-  tls?: { cert_file: string; key_file: string };
+  tls?: TlsServerConfig;
   auth?: import('../../src/auth/receiver').ReceiverAuthConfig;
 }
 
@@ -65,9 +64,7 @@ export class OtlpHttpServer {
       this.inFlight.add(p);
       p.finally(() => this.inFlight.delete(p));
     };
-    this.server = this.cfg.tls
-      ? createHttpsServer({ cert: readFileSync(this.cfg.tls.cert_file), key: readFileSync(this.cfg.tls.key_file) }, handler)
-      : createHttpServer(handler);
+    this.server = createListenerServer(this.cfg.tls, 'protocols.http.tls', this.logger, handler);
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;
     this.server.requestTimeout = 60_000;

@@ -7,6 +7,7 @@ import type { GrpcConfig, OtlpGrpcServer } from './grpc';
 import { HttpConfig, OtlpHttpServer } from './http';
 import { receiverAuthSchema, resolveAuthenticator } from '../../src/auth/receiver';
 import { warnIfExposed } from '../../src/tls/exposure';
+import { tlsServerSchema as tlsSchema } from '../../src/tls/config';
 import { parseEndpoint } from '../../src/util/net';
 
 export interface OtlpReceiverConfig {
@@ -17,13 +18,6 @@ export interface OtlpReceiver extends Component {
   /** Bound addresses once started, e.g. { http: "127.0.0.1:4318", grpc: "127.0.0.1:4317" }. */
   endpoints: { http?: string; grpc?: string };
 }
-
-const tlsSchema = {
-  type: 'object',
-  description: 'Serve over TLS with this certificate and key (PEM files).',
-  required: ['cert_file', 'key_file'],
-  properties: { cert_file: { type: 'string' }, key_file: { type: 'string' } },
-};
 
 export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   kind: 'receiver',

@@ -11,6 +11,7 @@ import type { ComponentKind, Factory, JsonSchema } from '../component';
 import { ConfigError, ConfigIssue } from '../errors';
 import { SIGNALS, Signal } from '../model';
 import { parseDuration, durationSchema } from '../util/duration';
+import { TlsServerConfig, tlsServerSchema } from '../tls/config';
 import { ConfigPath, LoadedConfig, isPlainObject, issueAt } from './load';
 
 export interface ComponentConfig {
@@ -35,7 +36,7 @@ export interface ServiceConfig {
   pipelines: PipelineConfig[];
   dataDir: string;
   shutdownTimeoutMs: number;
-  telemetry: { logs: { level: string }; metrics: { address: string | null } };
+  telemetry: { logs: { level: string }; metrics: { address: string | null; tls?: TlsServerConfig } };
 }
 
 export interface ValidatedConfig {
@@ -83,6 +84,7 @@ export const serviceSchema: JsonSchema = {
               type: ['string', 'null'], default: '127.0.0.1:8888',
               description: "Where Vigil serves its own Prometheus metrics; null or '' turns it off.",
             },
+            tls: tlsServerSchema,
           },
         },
       },
@@ -314,7 +316,7 @@ export function validateConfig(cfg: LoadedConfig, factories: readonly Factory[])
       pipelines,
       dataDir: svc.data_dir,
       shutdownTimeoutMs,
-      telemetry: { logs: { level: svc.telemetry.logs.level }, metrics: { address: svc.telemetry.metrics.address || null } },
+      telemetry: { logs: { level: svc.telemetry.logs.level }, metrics: { address: svc.telemetry.metrics.address || null, ...(svc.telemetry.metrics.tls ? { tls: svc.telemetry.metrics.tls } : {}) } },
     },
     warnings: [
       ...cfg.warnings,

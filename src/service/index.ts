@@ -1,7 +1,8 @@
 /**
  * Starting a collector from config files or YAML text: what `vigil run` does, and what tests use.
  */
-import { createServer, Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createListenerServer } from '../tls/server';
 import type { Logger } from 'pino';
 import type { Factory } from '../component';
 import { factories } from '../components';
@@ -50,7 +51,7 @@ export async function startCollector(opts: StartOptions): Promise<RunningCollect
   let metricsServer: Server | undefined;
   let metricsAddress: string | undefined;
   if (config.service.telemetry.metrics.address) {
-    metricsServer = createServer((req, res) => {
+    metricsServer = createListenerServer(config.service.telemetry.metrics.tls, 'service.telemetry.metrics.tls', logger, (req, res) => {
       if (req.url?.split('?')[0] !== '/metrics') {
         res.writeHead(404).end('not found; try /metrics\n');
         return;

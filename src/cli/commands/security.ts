@@ -2,5 +2,6 @@
 import type { Command } from '../command';
 import { auditCommands } from './audit';
 import { rekeyCommand } from './rekey';
+import { eraseCommand } from './erase';
 
-export const securityCommands: Command[] = [...auditCommands, rekeyCommand];
+export const securityCommands: Command[] = [...auditCommands, rekeyCommand, eraseCommand];
