@@ -74,6 +74,8 @@ interface FactoryBase<C> {
    * defaults; each problem names its path inside the component's config.
    */
   validate?(config: C): Array<{ path: Array<string | number>; message: string }>;
+  /** Advice that does not stop the config from loading (a deprecated key), in validate's shape; reported as warnings. */
+  warnings?(config: C): Array<{ path: Array<string | number>; message: string }>;
 }
 
 export interface ReceiverFactory<C = unknown> extends FactoryBase<C> {

@@ -3,7 +3,7 @@
  * range, the highest score inside it and where the first score ≥ threshold lands; then the
  * scored rows outside every window that reach the threshold. For tuning; NAB's scoring is in run.ts.
  *
- *   node -r ts-node/register/transpile-only bench/nab/diagnose.ts --data DIR --windows FILE \
+ *   npx tsx bench/nab/diagnose.ts --data DIR --windows FILE \
  *     [--threshold T] [--file SUBSTRING] [--param key=value ...]
  */
 import { readCorpus, readWindows } from './corpus';

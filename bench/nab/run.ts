@@ -3,7 +3,7 @@
  * NAB's rules, in-sample (NAB's protocol: the threshold is fitted on the files it scores) and held
  * out (heldout.ts: threshold, and any swept constant, fitted on the other groups or files).
  *
- *   node -r ts-node/register/transpile-only bench/nab/run.ts --data DIR --windows FILE \
+ *   npx tsx bench/nab/run.ts --data DIR --windows FILE \
  *     [--profiles FILE] [--out DIR] [--detector NAME] [--param key=value ...] \
  *     [--sweep key=v1,v2,... ...] [--check-data DIR --check-windows FILE] [--quiet]
  *

@@ -1,7 +1,7 @@
 /**
  * Synthetic stress series in NAB's layout, a second held-out check that is not NAB.
  *
- *   node -r ts-node/register/transpile-only bench/nab/synthetic.ts --out DIR [--seed N]
+ *   npx tsx bench/nab/synthetic.ts --out DIR [--seed N]
  *
  * writes DIR/data/<group>/<file>.csv (timestamp,value) and DIR/combined_windows.json, so run.ts
  * scores them with the same scorer (`--check-data DIR/data --check-windows DIR/combined_windows.json`).
@@ -16,6 +16,9 @@
  *   slow ramp to saturation (labelled), network bytes with heavy tails and a drop to nothing
  *   (labelled), disk writes stuck on a plateau (labelled), request counts with a daily rhythm and
  *   a surge (labelled).
+ *
+ * File k of seed s is generated from seed s + k (k up to 25), so seeds closer than 30 share files:
+ * use distant seeds (e.g. 1001, 2001) for a check that is independent of the ones tuned on.
  *
  * Windows are sized as NAB sizes them: 10 % of the file's rows divided among its anomalies, centred
  * on each anomaly's onset. Everything is generated from a seed, so the files are reproducible.

@@ -1,7 +1,7 @@
 /**
  * Points scored per second on one core, and bytes per series.
  *
- *   node -r ts-node/register/transpile-only bench/nab/throughput.ts --data DIR [--series N] [--rounds R]
+ *   node --expose-gc --import tsx bench/nab/throughput.ts --data DIR [--series N] [--rounds R]
  *
  * Replays every NAB file's values through N interleaved series states (round-robin, as a processor
  * sees many series), after one untimed warm-up round.

@@ -2,7 +2,7 @@
 import type { JsonSchema } from '../../src/component';
 import { AnyValue, Attributes, stringValue } from '../../src/model';
 import { durationSchema, parseDuration } from '../../src/util/duration';
-import { AnomalyParams, DEFAULT_PARAMS } from './algorithm';
+import { AnomalyParams, DEFAULT_PARAMS, NOMINAL_INTERVAL } from './algorithm';
 
 export interface MatchConfig {
   /** Glob patterns ("http.server.*") matched against the metric name (or "service/span" for spans). */
@@ -19,6 +19,8 @@ export interface AlgorithmConfig {
   score_decades: number;
   short_memory: number;
   rest_period: string | number;
+  /** Deprecated alias of rest_period: a number is points (read at NOMINAL_INTERVAL each), a string a duration. */
+  refractory?: string | number;
 }
 
 export interface CommonConfig {
@@ -61,6 +63,10 @@ export const commonProperties: Record<string, JsonSchema> = {
       score_decades: { type: 'number', exclusiveMinimum: 0, default: DEFAULT_PARAMS.scoreDecades },
       short_memory: { type: 'integer', minimum: 1, default: DEFAULT_PARAMS.shortMemory, description: 'Points averaged by the second likelihood stage (sustained surprise).' },
       rest_period: durationSchema('6h', 'Time after an anomaly during which the series is not reported again (ends early once its scores are quiet); "0" reports every point.'),
+      refractory: {
+        anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^(0|(\\d+(\\.\\d+)?(ns|us|µs|ms|s|m|h|d))+)$' }],
+        description: 'Deprecated: use rest_period. A number is points, read as 5 minutes each (150 → 12.5h); a string is a duration.',
+      },
     },
   },
 };
@@ -75,8 +81,36 @@ export function toParams(c: CommonConfig): AnomalyParams {
     scoreDecades: a.score_decades ?? DEFAULT_PARAMS.scoreDecades,
     shortMemory: a.short_memory ?? DEFAULT_PARAMS.shortMemory,
     alarmLevel: c.threshold,
-    restPeriod: a.rest_period === undefined ? DEFAULT_PARAMS.restPeriod : parseDuration(a.rest_period) / 1000,
+    restPeriod: a.refractory !== undefined ? refractorySeconds(a.refractory)
+      : a.rest_period === undefined ? DEFAULT_PARAMS.restPeriod : parseDuration(a.rest_period) / 1000,
   };
+}
+
+/** The old `refractory` key in seconds: it counted points, which are read at the nominal 5-minute interval. */
+function refractorySeconds(v: string | number): number {
+  return typeof v === 'number' ? v * NOMINAL_INTERVAL : parseDuration(v) / 1000;
+}
+
+type ConfigNote = { path: Array<string | number>; message: string };
+const DEFAULT_REST = commonProperties.algorithm.properties as Record<string, { default?: unknown }>;
+
+/** Errors a schema cannot express: the deprecated `refractory` next to a non-default `rest_period`. */
+export function algorithmProblems(c: CommonConfig): ConfigNote[] {
+  const a = c.algorithm ?? ({} as AlgorithmConfig);
+  if (a.refractory !== undefined && a.rest_period !== undefined && a.rest_period !== DEFAULT_REST.rest_period.default) {
+    return [{ path: ['algorithm', 'refractory'], message: 'refractory is the old name of rest_period; set only rest_period' }];
+  }
+  return [];
+}
+
+/** Warnings that do not stop the config: `refractory` still works, as rest_period, but is deprecated. */
+export function algorithmWarnings(c: CommonConfig): ConfigNote[] {
+  const r = c.algorithm?.refractory;
+  if (r === undefined) return [];
+  const seconds = refractorySeconds(r);
+  const as = seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+  const read = typeof r === 'number' ? `${r} points, read as ${as} (5 minutes a point)` : as;
+  return [{ path: ['algorithm', 'refractory'], message: `refractory is deprecated, use rest_period: ${read}; set rest_period: ${as} instead` }];
 }
 
 /** Glob → anchored regex; only `*` and `?` are special, so no pattern can backtrack badly. */

@@ -10,7 +10,7 @@ import {
   FLAG_NO_RECORDED_VALUE, Nanos, nanosToMillis, setAttr, streamAttributes,
 } from '../../src/model';
 import { parseDuration } from '../../src/util/duration';
-import { CommonConfig, Selector, commonProperties, seriesKey, toParams } from './config';
+import { CommonConfig, Selector, algorithmProblems, algorithmWarnings, commonProperties, seriesKey, toParams } from './config';
 import { EXPECTED_MAX_ATTR, EXPECTED_MIN_ATTR, SCORE_ATTR } from './events';
 import { Entry, SeriesTracker } from './series';
 
@@ -180,6 +180,8 @@ export const anomalyProcessorFactory: ProcessorFactory<AnomalyProcessorConfig> =
       histogram_value: { enum: ['mean', 'p50', 'p90', 'p95', 'p99'], default: 'mean', description: 'Value scored for a histogram point.' },
     },
   },
+  validate: algorithmProblems,
+  warnings: algorithmWarnings,
   create<S extends Signal>(settings: CreateSettings<AnomalyProcessorConfig>, signal: S, next: Consumer<S>) {
     if (signal !== 'metrics') throw new Error('the anomaly processor scores metrics; use the anomaly_events connector for spans and logs');
     return new AnomalyProcessor(settings, next as unknown as Consumer<'metrics'>) as unknown as Component & Consumer<S>;

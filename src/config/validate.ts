@@ -239,6 +239,7 @@ export function validateConfig(cfg: LoadedConfig, factories: readonly Factory[])
   }
 
   const sections = {} as Record<ComponentKind, Map<string, ComponentConfig>>;
+  const componentWarnings: ConfigIssue[] = [];
   for (const [section, kind] of SECTIONS) {
     const map = new Map<string, ComponentConfig>();
     sections[kind] = map;
@@ -265,6 +266,9 @@ export function validateConfig(cfg: LoadedConfig, factories: readonly Factory[])
       const config = validateAgainst(factory.configSchema, body ?? {}, cfg, [section, id], issues);
       if (issues.length === before && factory.validate) {
         for (const p of factory.validate(config as never)) issues.push(issueAt(cfg, [section, id, ...p.path], p.message));
+      }
+      if (issues.length === before && factory.warnings) {
+        for (const p of factory.warnings(config as never)) componentWarnings.push(issueAt(cfg, [section, id, ...p.path], p.message));
       }
       map.set(id, { id, type, name, kind, factory, config: (config ?? {}) as Record<string, unknown> });
     }
@@ -320,6 +324,7 @@ export function validateConfig(cfg: LoadedConfig, factories: readonly Factory[])
     },
     warnings: [
       ...cfg.warnings,
+      ...componentWarnings,
       ...batchBeforeDurableWarnings(pipelines, sections.processor, sections.exporter, sections.connector).map((w) => issueAt(cfg, w.path, w.message)),
     ],
     files: cfg.files,
