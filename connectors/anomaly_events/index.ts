@@ -15,7 +15,7 @@ import {
   Attributes, Logs, Metrics, Resource, Severity, Signal, SpanKind, StatusCode, Traces, nowNanos, numericValue, millisToNanos, stringValue,
 } from '../../src/model';
 import { durationSchema, parseDuration } from '../../src/util/duration';
-import { CommonConfig, Selector, commonProperties, seriesKey, toParams } from '../../processors/anomaly/config';
+import { CommonConfig, Selector, algorithmProblems, algorithmWarnings, commonProperties, seriesKey, toParams } from '../../processors/anomaly/config';
 import { AnomalyEvent, EVENT_NAME, EXPECTED_MAX_ATTR, EXPECTED_MIN_ATTR, SCORE_ATTR, eventsToLogs } from '../../processors/anomaly/events';
 import { SeriesTracker } from '../../processors/anomaly/series';
 
@@ -233,6 +233,9 @@ export const anomalyEventsConnectorFactory: ConnectorFactory<AnomalyEventsConfig
       span_kinds: { type: 'array', items: { enum: Object.keys(KIND_NAMES) }, default: ['server', 'consumer'], description: 'Span kinds whose latency and error rate are scored.' },
     },
   },
+  // The same algorithm settings as the processor, so the same checks and the same deprecation warnings.
+  validate: algorithmProblems,
+  warnings: algorithmWarnings,
   create(settings, inputs, next) {
     const c = new AnomalyEventsConnector(settings, inputs, next);
     return Object.assign(c, c.consumers) as unknown as Component & SignalConsumers;
