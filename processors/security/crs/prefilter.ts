@@ -343,6 +343,7 @@ export class LiteralPrefilter {
   private readonly out: number[][] = [[]];
   /** Patterns without a requirement: always candidates. */
   private readonly always: number[] = [];
+  private readonly runAlways: Uint8Array;
   private readonly stamp: Uint32Array;
   private generation = 0;
   private readonly filtered: number;
@@ -350,10 +351,12 @@ export class LiteralPrefilter {
   /** `literals[k]` for member k: its required literals, or null to run it always. */
   constructor(literals: Array<string[] | null>) {
     this.stamp = new Uint32Array(literals.length);
+    this.runAlways = new Uint8Array(literals.length);
     let filtered = 0;
     literals.forEach((lits, member) => {
       if (!lits) {
         this.always.push(member);
+        this.runAlways[member] = 1;
         return;
       }
       filtered++;
@@ -398,12 +401,23 @@ export class LiteralPrefilter {
 
   /** Members that may match `folded` (a value passed through foldValue), in ascending order. */
   candidates(folded: string): number[] {
-    const gen = ++this.generation;
-    if (gen === 0xffffffff) {
+    const found = this.hits(folded);
+    found.push(...this.always);
+    return found.length > 1 ? found.sort((a, b) => a - b) : found;
+  }
+
+  /** Members without a requirement, which every value may match. */
+  isUnfiltered(member: number): boolean {
+    return this.runAlways[member] === 1;
+  }
+
+  /** Members with a literal in `folded`, in the order found (the unfiltered ones not included). */
+  hits(folded: string): number[] {
+    if (++this.generation === 0xffffffff) {
       this.stamp.fill(0);
       this.generation = 1;
     }
-    const found: number[] = [...this.always];
+    const found: number[] = [];
     let remaining = this.filtered;
     let s = 0;
     for (let k = 0; k < folded.length && remaining > 0; k++) {
@@ -424,7 +438,7 @@ export class LiteralPrefilter {
         }
       }
     }
-    return found.length > 1 ? found.sort((a, b) => a - b) : found;
+    return found;
   }
 
   /** Patterns that always run (no literal requirement), for the load report. */

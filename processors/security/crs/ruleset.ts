@@ -141,6 +141,8 @@ interface RuleIndex {
   collections: Map<string, {
     /** Positive @rx/@pm links whose transformations keep a safe value the same up to case, by pattern. */
     byPattern: Map<number, IndexEntry[]>;
+    /** Positive links whose pattern has no required literal: evaluated on each new value. */
+    unfiltered: IndexEntry[];
     /** Every other link: evaluated on each new value. */
     others: IndexEntry[];
     all: IndexEntry[];
@@ -533,10 +535,11 @@ export class CrsRuleSet {
       const byCase = link.rx !== undefined && !link.negated && !link.transformKey.split(',').some((n) => CASE_UNSTABLE.has(n));
       for (const c of new Set(link.targets.map((t) => t.collection))) {
         let col = index!.collections.get(c);
-        if (!col) index!.collections.set(c, (col = { byPattern: new Map(), others: [], all: [] }));
+        if (!col) index!.collections.set(c, (col = { byPattern: new Map(), unfiltered: [], others: [], all: [] }));
         const e: IndexEntry = { rule: i, link, targets: link.targets.filter((t) => t.collection === c) };
         col.all.push(e);
         if (!byCase) col.others.push(e);
+        else if (this.prefilter!.isUnfiltered(link.rx!)) col.unfiltered.push(e);
         else {
           const list = col.byPattern.get(link.rx!) ?? [];
           list.push(e);
@@ -569,7 +572,8 @@ export class CrsRuleSet {
     };
     if (SAFE_VALUE.test(v) && !UNSAFE_PARTS.test(v)) {
       // Every case-stable chain gives this value up to case: one literal scan picks the patterns.
-      for (const p of this.candidatesOf(v, memo)) for (const e of col.byPattern.get(p) ?? []) check(e);
+      for (const p of this.hitsOf(v, memo)) for (const e of col.byPattern.get(p) ?? []) check(e);
+      for (const e of col.unfiltered) check(e);
       for (const e of col.others) check(e);
     } else {
       for (const e of col.all) check(e);
@@ -580,13 +584,14 @@ export class CrsRuleSet {
 
   /** One pattern on one (transformed) value, skipped when the value lacks the pattern's literals. */
   private test(pattern: number, value: string, memo: RequestMemo): boolean {
-    return this.candidatesOf(value, memo).has(pattern) && this.patterns[pattern].re.test(value);
+    return (this.prefilter!.isUnfiltered(pattern) || this.hitsOf(value, memo).includes(pattern)) && this.patterns[pattern].re.test(value);
   }
 
-  private candidatesOf(value: string, memo: RequestMemo): Set<number> {
+  /** Patterns with a required literal in the value (few: CRS's literals are rare in ordinary text). */
+  private hitsOf(value: string, memo: RequestMemo): number[] {
     const folded = foldValue(value);
     let c = memo.candidates.get(folded);
-    if (!c) memo.candidates.set(folded, (c = new Set(this.prefilter!.candidates(folded))));
+    if (!c) memo.candidates.set(folded, (c = this.prefilter!.hits(folded)));
     return c;
   }
 
@@ -636,8 +641,8 @@ interface RequestMemo {
   items: Map<string, Array<{ name: string; value: string; member: string }>>;
   forms: Map<string, Map<string, string[]>>;
   matches: Map<string, Map<string, number[]>>;
-  /** Prefilter candidates per folded value. */
-  candidates: Map<string, Set<number>>;
+  /** Prefilter hits per folded value. */
+  candidates: Map<string, number[]>;
 }
 
 function transformed(value: string, link: Link, memo: RequestMemo): string[] {
