@@ -69,7 +69,7 @@ export function loadCrs(cfg: SecurityConfig, logger: Logger): CrsRuleSet | undef
     }
     ruleSets.set(key, loaded);
     const r = loaded.result;
-    logger.info({ files: r.files.length, rules: r.rules, control: r.control, unsupported: r.unsupported.length, paranoia_level: cfg.crs.paranoia_level }, 'security: OWASP CRS rules loaded');
+    logger.info({ files: r.files.length, rules: r.rules, control: r.control, unsupported: r.unsupported.length, patterns_without_literals: r.unfiltered, paranoia_level: cfg.crs.paranoia_level }, 'security: OWASP CRS rules loaded');
     // Rules that cannot run are named, each with the reason, never dropped silently.
     for (const u of r.unsupported) logger.warn(`security: CRS rule not run: ${u}`);
   }

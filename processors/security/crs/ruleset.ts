@@ -16,7 +16,9 @@ import { LRUCache } from 'lru-cache';
 import RE2 from 're2';
 import { scoreSqli, SQLI_THRESHOLD } from '../detect/sqli';
 import { scoreXss, XSS_THRESHOLD } from '../detect/xss';
+import { plain } from '../detect/injection';
 import { parseRules, RawRule, Variable } from './parse';
+import { foldValue, LiteralPrefilter, requiredLiterals } from './prefilter';
 import { TRANSFORMS, Transform } from './transforms';
 
 /** A request as CRS sees it, rebuilt from span attributes (see request.ts). */
@@ -95,6 +97,8 @@ export interface LoadResult {
   unsupported: string[];
   /** Control rules replaced by the engine's paranoia level and threshold. */
   control: number;
+  /** Regular expressions and phrase lists the literal prefilter cannot skip (they run on every value). */
+  unfiltered: number;
 }
 
 /** Collections spans can answer. */
@@ -124,18 +128,71 @@ interface PatternGroup {
   chunks: Array<{ any: RE2 | undefined; members: number[] }>;
 }
 
+/** A rule whose first link reads one of the request's collections: it can only match through a member that matches that link. */
+interface IndexEntry {
+  rule: number;
+  link: Link;
+  /** The link's targets in this collection (member names, exclusions). */
+  targets: Target[];
+}
+
+/** The rules at one paranoia level, indexed by what their first link reads. */
+interface RuleIndex {
+  collections: Map<string, {
+    /** Positive @rx/@pm links whose transformations keep a safe value the same up to case, by pattern. */
+    byPattern: Map<number, IndexEntry[]>;
+    /** Positive links whose pattern has no required literal: evaluated on each new value. */
+    unfiltered: IndexEntry[];
+    /** Every other link: evaluated on each new value. */
+    others: IndexEntry[];
+    all: IndexEntry[];
+  }>;
+  /** Rules not indexed (counts, MATCHED_VARS, TX): run on every request. */
+  always: Uint8Array;
+  /**
+   * Rules a member's value triggers, per collection, member and value: most recur (hosts, agents,
+   * routes). A Map cleared when full, as the detectors' value cache: lru-cache's bookkeeping was
+   * 6% of the server's time in a profile of the CRS bench.
+   */
+  cache: Map<string, number[]>;
+}
+
+/**
+ * Values no transformation CRS uses changes except in case: no percent, plus, entity, backslash,
+ * quote, comma, semicolon, whitespace, comment or NUL characters, no `--`, no `//` and no `.`/`..`
+ * path segments. The literal prefilter can then scan the value once for every transformation chain.
+ */
+const SAFE_VALUE = /^[A-Za-z0-9_.:@~=?!$\/-]*$/;
+const UNSAFE_PARTS = /--|\/\/|(?:^|\/)\.{1,2}(?:\/|$)/;
+const VALUE_CACHE_MAX = 20000;
+/** Transformations whose output is not the input up to case even on safe values. */
+const CASE_UNSTABLE = new Set(['length', 'sha1', 'md5', 'hexencode', 'hexdecode', 'base64decode', 'base64decodeext', 'base64encode']);
+/** Collections the request itself answers (not MATCHED_* or TX, which depend on earlier links). */
+const REQUEST_COLLECTIONS = new Set([...COLLECTIONS].filter((c) => !c.startsWith('MATCHED_') && c !== 'TX'));
+
+export interface LoadOptions {
+  /** Run only the patterns whose required literals occur in a value (default true; false runs every pattern, for comparison). */
+  prefilter?: boolean;
+}
+
 export class CrsRuleSet {
   private rules: CompiledRule[] = [];
   private tx = new Map<string, string>();
-  private patterns: Array<{ re: RE2; source: string }> = [];
+  private patterns: Array<{ re: RE2; source: string; raw: string }> = [];
+  private usePrefilter = true;
+  /** Every pattern's required literals, scanned in one pass per value (prefilter.ts). */
+  private prefilter?: LiteralPrefilter;
+  /** Per paranoia level, built on first use. */
+  private indexes = new Map<number, RuleIndex>();
   private groups = new Map<string, PatternGroup>();
   private pending = new Map<string, number[]>();
   /** Values repeat across requests (headers, user agents, common parameters): remember answers. */
   private readonly answers = new LRUCache<string, number[]>({ max: 20000 });
 
   /** Loads .conf files (a directory: its REQUEST-*.conf, or any *.conf when none is named so). */
-  static load(paths: string[]): { ruleset: CrsRuleSet; result: LoadResult } {
+  static load(paths: string[], options: LoadOptions = {}): { ruleset: CrsRuleSet; result: LoadResult } {
     const rs = new CrsRuleSet();
+    rs.usePrefilter = options.prefilter ?? true;
     const files: string[] = [];
     for (const p of paths) {
       if (statSync(p).isDirectory()) {
@@ -172,12 +229,13 @@ export class CrsRuleSet {
       }
     }
     rs.buildGroups();
-    return { ruleset: rs, result: { rules: rs.rules.length, files, unsupported, control } };
+    if (rs.usePrefilter) rs.prefilter = new LiteralPrefilter(rs.patterns.map((p) => requiredLiterals(p.raw)));
+    return { ruleset: rs, result: { rules: rs.rules.length, files, unsupported, control, unfiltered: rs.unfiltered() } };
   }
 
   private addPattern(source: string, flags: string, transformKey: string): number {
     const idx = this.patterns.length;
-    this.patterns.push({ re: new RE2(source, flags), source: flags.includes('i') ? `(?i:${source})` : `(?:${source})` });
+    this.patterns.push({ re: new RE2(source, flags), source: flags.includes('i') ? `(?i:${source})` : `(?:${source})`, raw: source });
     const list = this.pending.get(transformKey) ?? [];
     list.push(idx);
     this.pending.set(transformKey, list);
@@ -379,12 +437,33 @@ export class CrsRuleSet {
         const cmp = { '@eq': (a: number) => a === n, '@ge': (a: number) => a >= n, '@gt': (a: number) => a > n, '@le': (a: number) => a <= n, '@lt': (a: number) => a < n }[op]!;
         return (v) => cmp(Number(v) || 0);
       }
-      case '@detectsqli': return (v, cap) => {
-        const s = scoreSqli(v);
-        if (s.score >= SQLI_THRESHOLD && cap) cap[0] = s.fingerprint;
-        return s.score >= SQLI_THRESHOLD;
-      };
-      case '@detectxss': return (v) => scoreXss(v).score >= XSS_THRESHOLD;
+      case '@detectsqli': {
+        // Plain values (letters, digits, `_ . : @ ~ / -`) cannot carry SQL; others recur (answers cached).
+        const answers = new LRUCache<string, string>({ max: 4096 });
+        return (v, cap) => {
+          if (plain(v)) return false;
+          let fp = v.length <= 512 ? answers.get(v) : undefined;
+          if (fp === undefined) {
+            const s = scoreSqli(v);
+            fp = s.score >= SQLI_THRESHOLD ? s.fingerprint || ' ' : '';
+            if (v.length <= 512) answers.set(v, fp);
+          }
+          if (fp && cap) cap[0] = fp.trim();
+          return fp !== '';
+        };
+      }
+      case '@detectxss': {
+        const answers = new LRUCache<string, boolean>({ max: 4096 });
+        return (v) => {
+          if (plain(v)) return false;
+          let hit = v.length <= 512 ? answers.get(v) : undefined;
+          if (hit === undefined) {
+            hit = scoreXss(v).score >= XSS_THRESHOLD;
+            if (v.length <= 512) answers.set(v, hit);
+          }
+          return hit;
+        };
+      }
       case '@validatebyterange': {
         const ok = new Uint8Array(256);
         for (const part of arg.split(',')) {
@@ -408,9 +487,23 @@ export class CrsRuleSet {
   evaluate(req: CrsRequest, paranoia: number): CrsEvaluation {
     const matches: RuleMatch[] = [];
     let score = 0;
-    const memo: RequestMemo = { items: new Map(), forms: new Map(), matches: new Map() };
-    for (const rule of this.rules) {
+    const memo: RequestMemo = { items: new Map(), forms: new Map(), matches: new Map(), candidates: new Map() };
+    // With the index, only the rules a value can trigger (and those not indexed) are run.
+    let triggered: Uint8Array | undefined;
+    if (this.prefilter) {
+      const index = this.ruleIndex(paranoia);
+      triggered = index.always.slice();
+      for (const collection of index.collections.keys()) {
+        collect({ collection, key: '', exclusions: [], count: false }, req, [], [], memo);
+        for (const item of memo.items.get(collection)!) {
+          for (const r of this.rulesForMember(index, collection, item.member, item.value, memo)) triggered[r] = 1;
+        }
+      }
+    }
+    for (let i = 0; i < this.rules.length; i++) {
+      const rule = this.rules[i];
       if (rule.paranoia > paranoia) continue;
+      if (triggered && !triggered[i]) continue;
       const m = this.runRule(rule, req, memo);
       if (!m) continue;
       matches.push({ id: rule.id, msg: rule.msg, severity: rule.severity, points: rule.points, paranoia: rule.paranoia, category: rule.category, variable: m.name, value: m.value });
@@ -421,6 +514,93 @@ export class CrsRuleSet {
 
   get size(): number {
     return this.rules.length;
+  }
+
+  private unfiltered(): number {
+    return this.prefilter ? this.prefilter.unfiltered : this.patterns.length;
+  }
+
+  /**
+   * Indexes the rules at a paranoia level by their first link. A link reading the request's own
+   * collections matches only through a member whose (transformed) value satisfies its operator,
+   * and that answer depends on the member alone: it is computed once per member value and cached.
+   * Rules whose first link counts members or reads MATCHED_VARS/TX run on every request.
+   */
+  private ruleIndex(paranoia: number): RuleIndex {
+    let index = this.indexes.get(paranoia);
+    if (index) return index;
+    index = { collections: new Map(), always: new Uint8Array(this.rules.length), cache: new Map() };
+    this.rules.forEach((rule, i) => {
+      if (rule.paranoia > paranoia) return;
+      const link = rule.links[0];
+      if (!link.targets.every((t) => REQUEST_COLLECTIONS.has(t.collection) && !t.count)) {
+        index!.always[i] = 1;
+        return;
+      }
+      const byCase = link.rx !== undefined && !link.negated && !link.transformKey.split(',').some((n) => CASE_UNSTABLE.has(n));
+      for (const c of new Set(link.targets.map((t) => t.collection))) {
+        let col = index!.collections.get(c);
+        if (!col) index!.collections.set(c, (col = { byPattern: new Map(), unfiltered: [], others: [], all: [] }));
+        const e: IndexEntry = { rule: i, link, targets: link.targets.filter((t) => t.collection === c) };
+        col.all.push(e);
+        if (!byCase) col.others.push(e);
+        else if (this.prefilter!.isUnfiltered(link.rx!)) col.unfiltered.push(e);
+        else {
+          const list = col.byPattern.get(link.rx!) ?? [];
+          list.push(e);
+          col.byPattern.set(link.rx!, list);
+        }
+      }
+    });
+    this.indexes.set(paranoia, index);
+    return index;
+  }
+
+  /** Rules whose first link a member of `collection` satisfies (name filters included). */
+  private rulesForMember(index: RuleIndex, collection: string, member: string, value: string, memo: RequestMemo): number[] {
+    const key = value.length + member.length <= 512 ? `${collection}\u0000${member}\u0000${value}` : undefined;
+    const known = key !== undefined ? index.cache.get(key) : undefined;
+    if (known) return known;
+    const col = index.collections.get(collection)!;
+    const v = value.length > MAX_VALUE ? value.slice(0, MAX_VALUE) : value;
+    const found: number[] = [];
+    const check = (e: IndexEntry): void => {
+      if (!e.targets.some((t) => (!t.key || keyMatches(member, t.key, t.keyRe)) && !t.exclusions.some((x) => keyMatches(member, x.key, x.keyRe)))) return;
+      const link = e.link;
+      for (const f of transformed(v, link, memo)) {
+        const r = link.rx !== undefined ? this.test(link.rx, f, memo) : link.op(f, undefined);
+        if (r !== link.negated) {
+          found.push(e.rule);
+          return;
+        }
+      }
+    };
+    if (SAFE_VALUE.test(v) && !UNSAFE_PARTS.test(v)) {
+      // Every case-stable chain gives this value up to case: one literal scan picks the patterns.
+      for (const p of this.hitsOf(v, memo)) for (const e of col.byPattern.get(p) ?? []) check(e);
+      for (const e of col.unfiltered) check(e);
+      for (const e of col.others) check(e);
+    } else {
+      for (const e of col.all) check(e);
+    }
+    if (key !== undefined) {
+      if (index.cache.size >= VALUE_CACHE_MAX) index.cache.clear();
+      index.cache.set(key, found);
+    }
+    return found;
+  }
+
+  /** One pattern on one (transformed) value, skipped when the value lacks the pattern's literals. */
+  private test(pattern: number, value: string, memo: RequestMemo): boolean {
+    return (this.prefilter!.isUnfiltered(pattern) || this.hitsOf(value, memo).includes(pattern)) && this.patterns[pattern].re.test(value);
+  }
+
+  /** Patterns with a required literal in the value (few: CRS's literals are rare in ordinary text). */
+  private hitsOf(value: string, memo: RequestMemo): number[] {
+    const folded = foldValue(value);
+    let c = memo.candidates.get(folded);
+    if (!c) memo.candidates.set(folded, (c = this.prefilter!.hits(folded)));
+    return c;
   }
 
   private runRule(rule: CompiledRule, req: CrsRequest, memo: RequestMemo): { name: string; value: string } | undefined {
@@ -436,7 +616,7 @@ export class CrsRuleSet {
           for (const f of forms) {
             let r: boolean;
             if (link.rx !== undefined) {
-              r = this.matching(link.transformKey, f, memo).includes(link.rx);
+              r = this.prefilter ? this.test(link.rx, f, memo) : this.matching(link.transformKey, f, memo).includes(link.rx);
               // Captures (TX:0..9) only when a chained link will read them.
               if (r && link.capture) link.op(f, cap);
             } else r = link.op(f, link.capture ? cap : undefined);
@@ -469,6 +649,8 @@ interface RequestMemo {
   items: Map<string, Array<{ name: string; value: string; member: string }>>;
   forms: Map<string, Map<string, string[]>>;
   matches: Map<string, Map<string, number[]>>;
+  /** Prefilter hits per folded value. */
+  candidates: Map<string, number[]>;
 }
 
 function transformed(value: string, link: Link, memo: RequestMemo): string[] {

@@ -31,7 +31,7 @@ const NONE: InjectionResult = Object.freeze({
  * or encodings. Most path segments, ids and tokens are like this and skip the tokenizers.
  */
 const PLAIN = /^[A-Za-z0-9_.:@~/-]*$/;
-function plain(v: string): boolean {
+export function plain(v: string): boolean {
   return PLAIN.test(v) && v.indexOf('--') < 0 && v.indexOf('/*') < 0 && v.indexOf('*/') < 0;
 }
 

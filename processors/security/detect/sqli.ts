@@ -267,6 +267,19 @@ function operandScore(f: SqlToken[], i: number, quote: number, depth = 0): numbe
   return 0.2;
 }
 
+/**
+ * The condition at f[i] compares a plain word with a number or word (`rating > 4`) in a value
+ * that itself starts with a plain word: a search filter written as text ("price < 50 and rating
+ * > 4"), not an injection, which gives the query's slot a value first and then adds a condition
+ * (`1 and 1=1`, `x' or sleep(5)`). Conditions with calls, variables or strings are not this.
+ */
+function proseFilter(f: SqlToken[], i: number): boolean {
+  const a = f[i];
+  const op = f[i + 1];
+  const c = f[i + 2];
+  return f[0]?.t === 'n' && a?.t === 'n' && op?.t === 'o' && COMPARISON.has(op.v) && !!c && (c.t === '1' || c.t === 'n') && !f[i + 3];
+}
+
 interface Reading {
   quote: number;
   trailing: boolean;
@@ -288,6 +301,10 @@ function breakScore(f: SqlToken[], b: number, r: Reading, closedParens: number):
   switch (t.t) {
     case '&': {
       let s = operandScore(f, b + 1, quote);
+      // A bare value led by a word, joined to another word's comparison ("price < 50 and rating
+      // > 4"): a filter written in prose. An injection into a numeric slot gives the slot a value
+      // first; a condition with calls, variables or subqueries still scores through operandScore.
+      if (wordLed && proseFilter(f, b + 1)) s *= 0.6;
       if (escaped && s >= 0.6) s = Math.min(1, s + 0.1);
       if (r.trailing && s >= 0.45) s = Math.min(1, s + 0.15);
       return [s, 'boolean expression'];
@@ -463,7 +480,7 @@ function anywhereScore(f: SqlToken[], quote: number, trailing: boolean): [number
       case '&': {
         // An injected condition later in a bare value: "... 1 and 1=1", "x) or sleep(5)".
         const p = f[i - 1];
-        if (i > 1 && p && (p.t === '1' || p.t === ')' || p.t === 's' || p.t === 'v')) {
+        if (i > 1 && p && (p.t === '1' || p.t === ')' || p.t === 's' || p.t === 'v') && !(!quote && proseFilter(f, i + 1))) {
           const o = operandScore(f, i + 1, quote);
           if (o >= 0.85) {
             s = o * 0.85;
