@@ -71,8 +71,10 @@ export interface Notification {
 /** Go's zero time as encoding/json writes it; Alertmanager sends it for alerts with no end. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
+/** A time as Go's encoding/json writes it (RFC 3339 with trailing zeros of the fraction cut:
+ *  `…:53.71Z`, `…:53Z`), so that webhook bodies are Alertmanager's byte for byte. */
 export function formatTime(ms: number | undefined): string {
-  return ms ? new Date(ms).toISOString() : ZERO_TIME;
+  return ms ? new Date(ms).toISOString().replace(/\.?0+Z$/, 'Z') : ZERO_TIME;
 }
 
 /** Labels (or annotations) whose name and value are the same in every set. */

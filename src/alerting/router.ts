@@ -27,7 +27,7 @@ import type { Clock, TimerHandle } from './clock';
 import type { AlertUpdate } from './evaluator';
 import { Inhibitor } from './inhibit';
 import { Labels } from './labels';
-import { Notification, WebhookAlert, buildPayload, formatTime } from './notification';
+import { Notification, WebhookAlert, ZERO_TIME, buildPayload, formatTime } from './notification';
 import { Route, findRoute, groupKey, groupLabels, matchRoutes } from './route';
 import { Silence, Silences } from './silences';
 
@@ -341,7 +341,8 @@ export class Router {
       labels: a.labels,
       annotations: a.annotations,
       startsAt: formatTime(a.startsAt),
-      endsAt: formatTime(a.endsAt),
+      // As Alertmanager: an end not reached yet (a sender's validity or resolve_timeout) is not exposed.
+      endsAt: resolved ? formatTime(a.endsAt) : ZERO_TIME,
       generatorURL: a.generatorURL,
       fingerprint: a.fingerprint,
     };
