@@ -48,6 +48,8 @@ export interface ScanOptions {
    * available core, capped; 0 or 1 parses in the scanner's thread.
    */
   workers?: number;
+  /** Files to parse from which a pass uses workers (default MIN_FILES_FOR_WORKERS). */
+  minFilesForWorkers?: number;
   /** A worker thread failed; its files were analysed in the scanner's thread instead. */
   onWorkerError?(e: Error): void;
 }
@@ -312,7 +314,7 @@ export class RepositoryScanner {
    */
   private async analyzeFiles(rels: string[], doneBefore: number, total: number): Promise<number> {
     const want = this.opts.workers ?? defaultWorkerCount();
-    let pool = want > 1 && rels.length >= MIN_FILES_FOR_WORKERS ? new AnalysisPool(want) : undefined;
+    let pool = want > 1 && rels.length >= (this.opts.minFilesForWorkers ?? MIN_FILES_FOR_WORKERS) ? new AnalysisPool(want) : undefined;
     const inFlight: Array<Promise<void>> = [];
     let done = doneBefore;
     let parsed = 0;
