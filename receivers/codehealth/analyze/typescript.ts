@@ -132,6 +132,7 @@ function shape(t: typeof TS, sf: TS.SourceFile, fn: FnNode, body: TS.ConciseBody
     doc,
     body: stmts,
     comments: trivial && t.isBlock(body) ? commentsIn(sf, body) : [],
+    inputs: fn.parameters.filter((p) => !t.isIdentifier(p.name) || (p.name.text !== 'this' && !p.name.text.startsWith('_'))).length,
     // `constructor(private readonly x: X) {}` assigns its parameters: an empty body is real work.
     hasImplicitWork: t.isConstructorDeclaration(fn) && fn.parameters.some((p) => t.getModifiers(p)?.length),
   };
