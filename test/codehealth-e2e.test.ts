@@ -170,7 +170,9 @@ sprint:
   t.equal(goals['auth-logout'].completion, 0);
   t.equal(goals['milestone'].completion, 0.75, '3 of 4 issues closed');
   t.equal(ghAuth, 'token gh-test-token');
-  t.same(Object.keys(goals['api-no-stubs']).sort(), ['completion', 'description', 'id', 'weight']);
+  t.same(Object.keys(goals['api-no-stubs']).sort(), ['completion', 'description', 'id', 'repository', 'weight']);
+  t.equal(goals['api-no-stubs'].repository, 'shop', 'a code goal names its repository');
+  t.equal(goals['milestone'].repository, undefined, 'a GitHub goal is about no repository');
   // weights 2,1,1,1,1,1: (2*0.5 + 1 + 1 + 0 + 1 + 0.75) / 7
   t.ok(Math.abs(r.sprint.completion - (2 * 0.5 + 1 + 1 + 0 + 1 + 0.75) / 7) < 1e-9, `sprint completion ${r.sprint.completion}`);
   const metAt = goals['workers-score'].met_at;

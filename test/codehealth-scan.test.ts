@@ -163,3 +163,12 @@ t.test('worker threads give the same result as the scanner thread, problems incl
   t.ok(inThread.stubs >= 10);
   t.same(inThread.problems.map((p) => `${p.file} ${p.reason}`), ['bad/broken.py syntax_error', 'bad/broken.ts syntax_error']);
 });
+
+t.test('workers by default only on idle cores', async (t) => {
+  const { defaultWorkerCount } = await import('../receivers/codehealth/analyze/pool');
+  t.equal(defaultWorkerCount(2, 0.1), 2);
+  t.equal(defaultWorkerCount(8, 2), 6);
+  t.equal(defaultWorkerCount(2, 1.2), 0, 'one idle core: a worker would only add its start-up');
+  t.equal(defaultWorkerCount(2, 18), 0, 'saturated machine');
+  t.equal(defaultWorkerCount(64, 0), 8, 'capped');
+});

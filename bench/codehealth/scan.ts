@@ -1,9 +1,10 @@
 /**
  * Code health scan speed: a generated repository of N files (default 5,000; half Python, half
- * TypeScript, ~60 lines and 6 functions each, one in ten a stub), a cold full scan, a warm full
+ * TypeScript, ~60 lines and 6 functions each, one of them a stub), a cold full scan, a warm full
  * rescan (nothing changed), and an incremental update after one file changes.
  *
- * Parsing runs in worker threads (one per core) unless WORKERS says otherwise (0: in the scanner's thread).
+ * Parsing runs in worker threads (one per idle core, none on a saturated machine) unless WORKERS says
+ * otherwise (0: in the scanner's thread).
  *
  *   npm run build && node dist/bench/codehealth/scan.js [FILES] [WORKERS]
  */
@@ -32,16 +33,21 @@ function tsFile(i: number): string {
   return s + '}\n';
 }
 
+/** Write the generated tree of n files under root (also used to time `vigil codehealth scan`, see README). */
+export function generateTree(root: string, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const dir = join(root, `component${i % 10}`, `pkg${Math.floor(i / 50) % 10}`);
+    mkdirSync(dir, { recursive: true });
+    if (i % 2) writeFileSync(join(dir, `service_${i}.ts`), tsFile(i));
+    else writeFileSync(join(dir, `service_${i}.py`), pyFile(i));
+  }
+}
+
 async function main(): Promise<void> {
   const n = Number(process.argv[2] ?? 5000);
   const root = mkdtempSync(join(tmpdir(), 'vigil-codehealth-bench-'));
   try {
-    for (let i = 0; i < n; i++) {
-      const dir = join(root, `component${i % 10}`, `pkg${Math.floor(i / 50) % 10}`);
-      mkdirSync(dir, { recursive: true });
-      if (i % 2) writeFileSync(join(dir, `service_${i}.ts`), tsFile(i));
-      else writeFileSync(join(dir, `service_${i}.py`), pyFile(i));
-    }
+    generateTree(root, n);
     const workers = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
     const scanner = new RepositoryScanner({ root, workers });
     // Warm this thread's parsers (WebAssembly compile, typescript module load) outside the
@@ -78,4 +84,4 @@ async function main(): Promise<void> {
   }
 }
 
-main();
+if (require.main === module) void main();

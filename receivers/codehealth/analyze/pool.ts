@@ -4,7 +4,7 @@
  * each holds its own copy of the TypeScript compiler and the tree-sitter heap (tens of MiB), which
  * an idle collector should not keep between scans.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SummaryOutcome } from './summary';
@@ -14,8 +14,15 @@ import type { BatchReply, BatchRequest } from './worker';
 export const MIN_FILES_FOR_WORKERS = 300;
 export const MAX_WORKERS = 8;
 
-export function defaultWorkerCount(): number {
-  return Math.min(MAX_WORKERS, availableParallelism());
+/**
+ * One worker per idle core. Each worker loads its own parsers (about a second of CPU for the
+ * TypeScript compiler), which pays off only when the cores are free: on a machine whose load
+ * average already fills its cores, extra threads add that CPU and gain no wall time, so the scan
+ * stays in one thread (0). Measured in bench/codehealth/scan.ts; see the README, "Speed".
+ */
+export function defaultWorkerCount(cores = availableParallelism(), load = loadavg()[0]): number {
+  const idle = Math.floor(cores - load + 0.5);
+  return idle >= 2 ? Math.min(MAX_WORKERS, idle) : 0;
 }
 
 interface Pending {
