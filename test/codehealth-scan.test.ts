@@ -166,9 +166,10 @@ t.test('worker threads give the same result as the scanner thread, problems incl
 
 t.test('workers by default only on idle cores', async (t) => {
   const { defaultWorkerCount } = await import('../receivers/codehealth/analyze/pool');
-  t.equal(defaultWorkerCount(2, 0.1), 2);
   t.equal(defaultWorkerCount(8, 2), 6);
-  t.equal(defaultWorkerCount(2, 1.2), 0, 'one idle core: a worker would only add its start-up');
+  t.equal(defaultWorkerCount(4, 0.2), 4);
+  t.equal(defaultWorkerCount(2, 0.1), 0, 'two cores: workers measured slower than one thread');
+  t.equal(defaultWorkerCount(8, 5), 0, 'three idle cores: not enough');
   t.equal(defaultWorkerCount(2, 18), 0, 'saturated machine');
   t.equal(defaultWorkerCount(64, 0), 8, 'capped');
 });
