@@ -16,8 +16,9 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
   let err = '';
   const w1 = process.stdout.write.bind(process.stdout);
   const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
+  // Like a stream: the write callback runs once the data is handed on.
+  process.stdout.write = ((s: string, cb?: () => void) => { out += s; if (typeof cb === 'function') setImmediate(cb); return true; }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string, cb?: () => void) => { err += s; if (typeof cb === 'function') setImmediate(cb); return true; }) as typeof process.stderr.write;
   try {
     const code = await codehealthScanCommand.run(args);
     return { code, out, err };
@@ -43,6 +44,24 @@ t.test('--json', async (t) => {
   t.match(j, { score: 0.5, components: [{ name: 'api', functions: 2, implemented: 1, stubs: 1, score: 0.5 }] });
   t.same(j.stubs, [{ file: 'api/views.py', line: 1, function: 'get_orders', kind: 'placeholder_return', component: 'api' }]);
   t.match(j.skipped, [{ file: 'api/blob.py', reason: 'binary' }]);
+});
+
+t.test('the command returns only once stdout has taken the whole report (a pipe is asynchronous; the CLI exits on return)', async (t) => {
+  // stdout is replaced only while the command runs (tap reports through it), with a write that
+  // completes 50 ms later, as a full pipe would.
+  const runSlowStdout = async (args: string[]) => {
+    let flushed = false;
+    const w = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((_s: string, cb?: () => void) => { setTimeout(() => { flushed = true; cb?.(); }, 50); return false; }) as typeof process.stdout.write;
+    try {
+      const code = await codehealthScanCommand.run(args);
+      return { code, flushedAtReturn: flushed };
+    } finally {
+      process.stdout.write = w;
+    }
+  };
+  t.same(await runSlowStdout([root, '--json']), { code: 0, flushedAtReturn: true });
+  t.same(await runSlowStdout([root]), { code: 0, flushedAtReturn: true }, 'the table too');
 });
 
 t.test('usage and missing paths', async (t) => {

@@ -16,6 +16,7 @@ import type { ApiExtension } from '../extensions/api';
 import type { CodehealthReceiver } from '../receivers/codehealth';
 import { ConfigError, formatIssue } from '../src/errors';
 import { listen } from '../src/util/net';
+import { buildReport } from '../src/cli/commands/report';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-codehealth-e2e-'));
 t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -170,7 +171,9 @@ sprint:
   t.equal(goals['auth-logout'].completion, 0);
   t.equal(goals['milestone'].completion, 0.75, '3 of 4 issues closed');
   t.equal(ghAuth, 'token gh-test-token');
-  t.same(Object.keys(goals['api-no-stubs']).sort(), ['completion', 'description', 'id', 'weight']);
+  t.same(Object.keys(goals['api-no-stubs']).sort(), ['completion', 'description', 'id', 'repository', 'weight']);
+  t.equal(goals['api-no-stubs'].repository, 'shop', 'a code goal names its repository');
+  t.equal(goals['milestone'].repository, undefined, 'a GitHub goal is about no repository');
   // weights 2,1,1,1,1,1: (2*0.5 + 1 + 1 + 0 + 1 + 0.75) / 7
   t.ok(Math.abs(r.sprint.completion - (2 * 0.5 + 1 + 1 + 0 + 1 + 0.75) / 7) < 1e-9, `sprint completion ${r.sprint.completion}`);
   const metAt = goals['workers-score'].met_at;
@@ -189,6 +192,16 @@ sprint:
   t.equal(goals2['api-no-stubs'].completion, 1);
   t.equal(goals2['auth-logout'].completion, 1);
   t.equal(goals2['workers-score'].met_at, metAt, 'met time kept while the goal stays met');
+
+  // `vigil report`'s code health section: components, sprint goals and the stub list with file:line.
+  const { blocks } = await buildReport({ values: new Map([['api', [`http://${running.collector.getExtension<ApiExtension>('api')!.address}`]]]), bools: new Set(), rest: [] });
+  const at = blocks.findIndex((b: any) => b.kind === 'h' && b.text === 'Code health');
+  t.ok(at >= 0, 'a Code health section');
+  const section = JSON.stringify(blocks.slice(at));
+  t.match(section, /"shop: score /);
+  t.match(section, /Sprint 7: \d+(\.\d+)?% complete/);
+  t.match(section, /"No stubs left in the API","2","100(\.0)?%"/);
+  t.match(section, /"src\/auth\/logout\.py:1","logout","pass_only","auth"/);
   await waitFor('the new stub logged', () => {
     const d = new Database(db, { readonly: true });
     try {

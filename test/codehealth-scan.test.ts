@@ -135,3 +135,41 @@ t.test('rescans re-parse only changed files; update() handles edits, additions a
   t.same(r.stubList.map((x) => x.file), ['a/four.py', 'b/three.ts']);
   t.equal(r.files, 3);
 });
+
+t.test('a file touched without a change is not parsed again (content hash)', async (t) => {
+  const root = repo({ 'a/one.py': IMPL + STUB });
+  const s = new RepositoryScanner({ root });
+  t.equal((await s.scan()).parsed, 1);
+  const later = new Date(Date.now() + 5000);
+  fs.utimesSync(join(root, 'a/one.py'), later, later);
+  const r = await s.scan();
+  t.equal(r.parsed, 0, 'same bytes, new mtime');
+  t.equal(r.stubs, 1, 'the kept summary still counts');
+});
+
+t.test('worker threads give the same result as the scanner thread, problems included', async (t) => {
+  const files: Record<string, string> = { 'bad/broken.py': 'def f(:\n  pass\n', 'bad/broken.ts': 'function f( {', 'lib/consts.ts': 'export const A = 1;\n' };
+  for (let i = 0; i < 24; i++) {
+    files[`svc${i % 3}/m${i}.py`] = i % 4 ? IMPL : IMPL + STUB;
+    files[`svc${i % 3}/m${i}.ts`] = i % 5 ? 'export class C { get(k: string) { return k.length; } }\n' : 'export class C { load(): number[] { return []; } log() { console.log("x"); } }\n';
+  }
+  const root = repo(files);
+  const inThread = await new RepositoryScanner({ root, workers: 0 }).scan();
+  const workerErrors: Error[] = [];
+  const pooled = await new RepositoryScanner({ root, workers: 2, minFilesForWorkers: 1, onWorkerError: (e) => workerErrors.push(e) }).scan();
+  t.same(workerErrors, [], 'no worker failed (a failure would fall back silently otherwise)');
+  const strip = (r: typeof inThread) => ({ ...r, scannedAt: 0 });
+  t.same(strip(pooled), strip(inThread));
+  t.ok(inThread.stubs >= 10);
+  t.same(inThread.problems.map((p) => `${p.file} ${p.reason}`), ['bad/broken.py syntax_error', 'bad/broken.ts syntax_error']);
+});
+
+t.test('workers by default only on idle cores', async (t) => {
+  const { defaultWorkerCount } = await import('../receivers/codehealth/analyze/pool');
+  t.equal(defaultWorkerCount(8, 2), 6);
+  t.equal(defaultWorkerCount(4, 0.2), 4);
+  t.equal(defaultWorkerCount(2, 0.1), 0, 'two cores: workers measured slower than one thread');
+  t.equal(defaultWorkerCount(8, 5), 0, 'three idle cores: not enough');
+  t.equal(defaultWorkerCount(2, 18), 0, 'saturated machine');
+  t.equal(defaultWorkerCount(64, 0), 8, 'capped');
+});

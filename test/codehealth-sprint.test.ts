@@ -44,3 +44,31 @@ t.test('failing sources give errors, not crashes; met times survive a failure', 
   t.ok(calls >= 1);
   t.equal(cache.size, 0, 'failures are not cached');
 });
+
+t.test('with several repositories, each goal goes out with the repository it is about; the total with the sprint', async (t) => {
+  const { scanMetrics, sprintMetrics } = await import('../receivers/codehealth/telemetry');
+  const scanOf = (stubs: number) => ({ ...result, score: 1, problems: [], components: [{ ...result.components[0], stubs, score: stubs ? 0.75 : 1 }] }) as unknown as ScanResult;
+  const sprint: Sprint = {
+    name: 'S', start: '2026-12-01', end: '2026-12-12',
+    goals: [
+      { id: 'shop-clean', description: '', weight: 1, kind: 'no_stubs', cond: { repository: 'shop', component: 'api' } },
+      { id: 'billing-score', description: '', weight: 1, kind: 'min_score', cond: { repository: 'billing', component: 'api', score: 0.5 } },
+      { id: 'latency', description: '', weight: 1, kind: 'metric', cond: { name: 'x', threshold: 1, range: '1h' } },
+    ],
+  };
+  const repos = [{ name: 'shop', root: '.', result: scanOf(0) }, { name: 'billing', root: '.', result: scanOf(1) }];
+  const st = await evaluateSprint(sprint, { repositories: repos, metAt: { get: () => undefined, set: () => undefined } });
+  t.same(st.goals.map((g) => [g.id, g.repository]), [['shop-clean', 'shop'], ['billing-score', 'billing'], ['latency', undefined]]);
+  const points = (m: ReturnType<typeof sprintMetrics>, name: string) => m.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((sm) => sm.metrics.filter((x) => x.name === name)))
+    .flatMap((x) => (x.data.type === 'gauge' ? x.data.dataPoints.map((p) => `${p.attributes['codehealth.goal'] ?? 'total'}=${p.value}`) : []));
+  const shop = scanMetrics('shop', '/src/shop', repos[0].result, st, 1n);
+  const billing = scanMetrics('billing', '/src/billing', repos[1].result, st, 1n);
+  const whole = sprintMetrics(st, ['shop', 'billing'], 1n);
+  t.same(points(shop, 'codehealth.sprint.goal.completion'), ['shop-clean=1']);
+  t.same(points(billing, 'codehealth.sprint.goal.completion'), ['billing-score=1']);
+  t.same(points(whole, 'codehealth.sprint.goal.completion'), ['latency=0'], 'a goal over the store belongs to no repository');
+  t.same(points(whole, 'codehealth.sprint.completion'), [`total=${2 / 3}`]);
+  t.same(points(shop, 'codehealth.sprint.completion'), [], 'the total is not repeated per repository');
+  t.same(whole.resourceMetrics[0].resource.attributes, { 'service.name': 'codehealth', 'codehealth.sprint': 'S' });
+  t.equal(billing.resourceMetrics[0].resource.attributes['codehealth.repository'], 'billing');
+});

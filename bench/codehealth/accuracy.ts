@@ -3,7 +3,7 @@
  * Each function carries a label on the line above it (above its decorators or overload signatures):
  * `# expect: ok` / `// expect: ok` (not a stub), or `expect: stub/<kind>`.
  *
- *   node --import=@tapjs/typescript ... bench/codehealth/accuracy.ts [dev|heldout|all]
+ *   node --import=@tapjs/typescript ... bench/codehealth/accuracy.ts [dev|dev2|heldout|heldout2|all]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,7 +58,7 @@ if (require.main === module) {
   const which = process.argv[2] ?? 'all';
   const base = join(__dirname, '../../test/fixtures/codehealth/labelled');
   (async () => {
-    for (const set of which === 'all' ? ['dev', 'dev2', 'heldout'] : [which]) {
+    for (const set of which === 'all' ? ['dev', 'dev2', 'heldout', 'heldout2'] : [which]) {
       const r = await measure(join(base, set));
       const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
       console.log(`${set}: ${r.functions} functions, ${r.stubs} labelled stubs; precision ${pct(r.precision)} (${r.tp}/${r.tp + r.fp}), recall ${pct(r.recall)} (${r.tp}/${r.tp + r.fn}), kind agreement ${pct(r.kindAgreement)}`);

@@ -14,7 +14,7 @@ export interface CodehealthApiRepository {
   score: number;
   components: Array<{ name: string; functions: number; implemented: number; stubs: number; score: number; loc: number; test_files: number }>;
   stubs: Array<{ file: string; line: number; function: string; kind: string; component: string }>;
-  sprint?: { name: string; start: string; end: string; completion: number; goals: Array<{ id: string; description: string; weight: number; completion: number; met_at?: number }> };
+  sprint?: { name: string; start: string; end: string; completion: number; goals: Array<{ id: string; description: string; weight: number; completion: number; met_at?: number; repository?: string }> };
 }
 
 export function codehealthView(list: Iterable<CodehealthReceiver>): { repositories: CodehealthApiRepository[] } {
@@ -35,7 +35,7 @@ export function codehealthView(list: Iterable<CodehealthReceiver>): { repositori
       if (sp) {
         out.sprint = {
           name: sp.name, start: sp.start, end: sp.end, completion: sp.completion,
-          goals: sp.goals.map((g) => ({ id: g.id, description: g.description, weight: g.weight, completion: g.completion, ...(g.met_at !== undefined ? { met_at: g.met_at } : {}) })),
+          goals: sp.goals.map((g) => ({ id: g.id, description: g.description, weight: g.weight, completion: g.completion, ...(g.met_at !== undefined ? { met_at: g.met_at } : {}), ...(g.repository !== undefined ? { repository: g.repository } : {}) })),
         };
       }
       repositories.push(out);

@@ -13,7 +13,7 @@ import { StateStore } from '../../src/state';
 import { durationSchema, parseDuration } from '../../src/util/duration';
 import { DEFAULT_EXCLUDE, RepositoryScanner, ScanResult, StubRecord } from './analyze/scan';
 import { evaluateSprint, loadSprint, Sprint, SprintStatus } from './sprint';
-import { scanMetrics, stubLogs } from './telemetry';
+import { scanMetrics, sprintMetrics, stubLogs } from './telemetry';
 import { RepositoryWatcher } from './watch';
 import { registerCodehealthApi, unregisterCodehealthApi } from './api';
 
@@ -191,9 +191,12 @@ export class CodehealthReceiver implements Component {
       for (const g of this.sprintStatus.goals) if (g.error) this.settings.logger.warn({ goal: g.id, err: g.error }, 'sprint goal not evaluated');
     }
     const t = nowNanos();
-    for (const [i, repo] of this.repos.entries()) {
+    if (this.sprintStatus) {
+      await this.next.metrics?.consume(sprintMetrics(this.sprintStatus, this.repos.map((r) => r.name), t)).catch((e) => this.settings.logger.warn({ err: (e as Error).message }, 'code health sprint metrics refused'));
+    }
+    for (const repo of this.repos) {
       if (!repo.result) continue;
-      await this.next.metrics?.consume(scanMetrics(repo.name, repo.path, repo.result, i === 0 ? this.sprintStatus : undefined, t)).catch((e) => this.settings.logger.warn({ err: (e as Error).message }, 'code health metrics refused'));
+      await this.next.metrics?.consume(scanMetrics(repo.name, repo.path, repo.result, this.sprintStatus, t)).catch((e) => this.settings.logger.warn({ err: (e as Error).message }, 'code health metrics refused'));
       const fresh = this.newStubs(repo);
       if (fresh.length && this.next.logs) {
         try {

@@ -92,6 +92,11 @@ export interface GoalStatus {
   weight: number;
   completion: number;
   met_at?: number;
+  /**
+   * The configured repository the goal is about (code goals: no_stubs, min_score, exists; named in
+   * the goal or the only one configured). Absent for goals over the store or GitHub.
+   */
+  repository?: string;
   /** Why the goal could not be evaluated this time (GitHub down, store missing, ...). */
   error?: string;
 }
@@ -191,7 +196,8 @@ export async function evaluateSprint(sprint: Sprint, ctx: EvalContext): Promise<
       let metAt = ctx.metAt.get(g.id);
       if (completion >= 1 && metAt === undefined) ctx.metAt.set(g.id, (metAt = now()));
       else if (completion < 1 && !error && metAt !== undefined) ctx.metAt.set(g.id, (metAt = undefined));
-      goals.push({ id: g.id, description: g.description, weight: g.weight, completion, ...(metAt !== undefined ? { met_at: metAt } : {}), ...(error ? { error } : {}) });
+      const repository = goalRepository(g, ctx);
+      goals.push({ id: g.id, description: g.description, weight: g.weight, completion, ...(metAt !== undefined ? { met_at: metAt } : {}), ...(repository !== undefined ? { repository } : {}), ...(error ? { error } : {}) });
     }
   } finally {
     reader?.close();
@@ -203,6 +209,15 @@ export async function evaluateSprint(sprint: Sprint, ctx: EvalContext): Promise<
 
 function clamp(x: number): number {
   return Number.isFinite(x) ? Math.max(0, Math.min(1, x)) : 0;
+}
+
+const CODE_GOALS: ReadonlySet<ConditionKind> = new Set(['no_stubs', 'min_score', 'exists']);
+
+function goalRepository(g: Goal, ctx: EvalContext): string | undefined {
+  if (!CODE_GOALS.has(g.kind)) return undefined;
+  const named = g.cond?.repository as string | undefined;
+  if (named !== undefined) return named;
+  return ctx.repositories.length === 1 ? ctx.repositories[0].name : undefined;
 }
 
 function repoFor(ctx: EvalContext, name: string | undefined): RepoView {

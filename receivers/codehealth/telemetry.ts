@@ -31,12 +31,29 @@ export function scanMetrics(repository: string, path: string, r: ScanResult, spr
     gauge('codehealth.test_files', 'Test files.', '{file}', per((c) => c.test_files), t),
     gauge('codehealth.files.skipped', 'Files skipped, by reason (binary, too_large, syntax_error, ...).', '{file}', countBy(r.problems.map((p) => p.reason)).map(([k, n]) => [{ 'codehealth.reason': k }, n]), t),
   ];
-  if (sprint) {
-    metrics.push(gauge('codehealth.sprint.goal.completion', 'Completion of each sprint goal (0–1).', '1', sprint.goals.map((g) => [{ 'codehealth.sprint': sprint.name, 'codehealth.goal': g.id }, g.completion]), t));
-    metrics.push(gauge('codehealth.sprint.completion', 'Weighted completion of the sprint (0–1).', '1', [[{ 'codehealth.sprint': sprint.name }, sprint.completion]], t));
-  }
+  // The goals about this repository go out with its other metrics; the rest (and the sprint's
+  // total) with the sprint's own resource, see sprintMetrics.
+  if (sprint) metrics.push(goalGauge(sprint, sprint.goals.filter((g) => g.repository === repository), t));
   for (const m of metrics) if (m.data.type === 'gauge' && m.data.dataPoints.length === 0) m.data.dataPoints = [];
   return { resourceMetrics: [{ resource: resourceOf(repository, path), schemaUrl: '', scopeMetrics: [{ scope: SCOPE, schemaUrl: '', metrics: metrics.filter((m) => m.data.dataPoints.length) }] }] };
+}
+
+function goalGauge(sprint: SprintStatus, goals: SprintStatus['goals'], t: bigint): Metric {
+  return gauge('codehealth.sprint.goal.completion', 'Completion of each sprint goal (0–1).', '1', goals.map((g) => [{ 'codehealth.sprint': sprint.name, 'codehealth.goal': g.id }, g.completion]), t);
+}
+
+/**
+ * The sprint's weighted completion and its goals that concern no single repository (a metric query,
+ * a GitHub milestone, or a code goal whose repository is not configured), under a resource of their
+ * own: a sprint spans repositories, so its total belongs to none of them.
+ */
+export function sprintMetrics(sprint: SprintStatus, repositories: readonly string[], t: bigint): Metrics {
+  const metrics = [
+    gauge('codehealth.sprint.completion', 'Weighted completion of the sprint (0–1).', '1', [[{ 'codehealth.sprint': sprint.name }, sprint.completion]], t),
+    goalGauge(sprint, sprint.goals.filter((g) => g.repository === undefined || !repositories.includes(g.repository)), t),
+  ];
+  const resource: Resource = { attributes: { 'service.name': 'codehealth', 'codehealth.sprint': sprint.name }, droppedAttributesCount: 0 };
+  return { resourceMetrics: [{ resource, schemaUrl: '', scopeMetrics: [{ scope: SCOPE, schemaUrl: '', metrics: metrics.filter((m) => m.data.type === 'gauge' && m.data.dataPoints.length) }] }] };
 }
 
 function countBy(keys: string[]): Array<[string, number]> {

@@ -32,7 +32,7 @@ export function CodeHealth({ data }: { data: any }) {
             </>
           )}
           <Table caption="Stubs" rows={(r.stubs ?? []).slice(0, 100)} empty="no stubs" columns={[
-            { label: 'file', value: (s: any) => `${s.file}:${s.line}` },
+            { label: 'file', value: (s: any) => <StubLocation root={r.path} file={s.file} line={s.line} /> },
             { label: 'function', value: (s: any) => s.function },
             { label: 'kind', value: (s: any) => s.kind },
             { label: 'component', value: (s: any) => s.component },
@@ -41,4 +41,15 @@ export function CodeHealth({ data }: { data: any }) {
       ))}
     </div>
   );
+}
+
+/**
+ * file:line, linked for an editor when the repository path is absolute (vscode:// opens the file
+ * at the line in VS Code and editors that register the same scheme; a browser will not open file://
+ * from an http page).
+ */
+function StubLocation({ root, file, line }: { root: string; file: string; line: number }) {
+  const text = `${file}:${line}`;
+  if (typeof root !== 'string' || !root.startsWith('/')) return <>{text}</>;
+  return <a href={`vscode://file${encodeURI(`${root.replace(/\/+$/, '')}/${file}`)}:${line}`}>{text}</a>;
 }

@@ -8,6 +8,11 @@ function stringText(n: TSNode): string {
   return n.namedChildren.filter((c) => c && c.type === 'string_content').map((c) => c!.text).join('');
 }
 
+/** A string holding the number zero ("0", "0.00"): how decimal types spell zero. */
+function zeroString(n: TSNode): boolean {
+  return n.type === 'string' && /^\s*[+-]?0*(\.0*)?\s*$/.test(stringText(n)) && /0/.test(stringText(n));
+}
+
 export const pythonLanguage = treeSitterLanguage({
   name: 'python',
   extensions: ['.py', '.pyi'],
@@ -31,6 +36,7 @@ export const pythonLanguage = treeSitterLanguage({
     }
     return out;
   },
+  receiverNames: new Set(['self', 'cls', 'mcs', 'metacls']),
   raiseType: 'raise_statement',
   expressionStatementType: 'expression_statement',
   callType: 'call',
@@ -43,7 +49,15 @@ export const pythonLanguage = treeSitterLanguage({
       case 'list': case 'tuple': case 'set': return n.namedChildren.every((c) => !!c && (c.type === 'comment' || this.placeholder(c)));
       case 'dictionary': return n.namedChildren.every((c) => !!c && (c.type === 'comment' || (c.type === 'pair' && !!c.childForFieldName('value') && (this.placeholder(c.childForFieldName('value')!) || /^(string|integer|float|true|false)$/.test(c.childForFieldName('value')!.type)))));
       case 'parenthesized_expression': return !!n.namedChild(0) && this.placeholder(n.namedChild(0)!);
-      case 'call': return /^(dict|list|set|tuple|str)$/.test(n.childForFieldName('function')?.text ?? '') && (n.childForFieldName('arguments')?.namedChildCount ?? 1) === 0;
+      case 'call': {
+        // An empty container, or a value type built from nothing or from zero: dict(), list(),
+        // Decimal("0"), Money(0, ""). A class called with placeholder arguments builds a placeholder.
+        const callee = n.childForFieldName('function')?.text ?? '';
+        const args = n.childForFieldName('arguments')?.namedChildren ?? [];
+        if (/^(dict|list|set|tuple|str|frozenset|int|float)$/.test(callee)) return args.every((a) => !!a && (this.placeholder(a) || zeroString(a)));
+        if (!/^([a-z_]\w*\.)*[A-Z]\w*$/.test(callee) || args.length === 0) return false;
+        return args.every((a) => !!a && (this.placeholder(a) || zeroString(a)));
+      }
       default: return false;
     }
   },

@@ -25,6 +25,8 @@ const NOOP_TEXT = /\b(no-?op|nothing to (do|release|close|clean)|intentionally|d
  */
 const PROMISING_NAME = /^(get|fetch|load|read|compute|calc|calculate|parse|build|make|create|generate|find|search|query|list|lookup|resolve|collect|aggregate|analy[sz]e|process|transform|convert|render|format|serialize|deserialize|encode|decode|count|sum|score|rank|estimate|predict|extract|summari[sz]e|merge|diff|compare|sort|filter|group|select|download|upload|sync|import|export|validate|check|verify|evaluate|authenticate|authorize|translate|map|reduce|to)([A-Z_]|$)/;
 const PREDICATE_NAME = /^(is|has|can|should|was|will|needs|supports|allow|allows|uses|enabled|disabled|on|before|after|handle_default)([A-Z_]|$)/;
+/** Names that announce a constant default: `default_timeout`, `empty`, `none`, `null_object`. */
+const DEFAULT_NAME = /(^|_)(default|empty|none|null|zero|identity|dummy|fallback)(_|$)|^(default|empty|none|null|zero|identity|dummy|fallback)[A-Z]|[a-z](Default|Empty|Fallback)$/;
 /** Event hooks: an empty body is the deliberate default that subclasses override. */
 const HOOK_NAME = /^(on|before|after)([A-Z_]|$)/;
 
@@ -33,10 +35,15 @@ function baseName(qualified: string): string {
   return parts[parts.length - 1].replace(/^_+/, '');
 }
 
-function promisesResult(shape: FunctionShape): boolean {
+function promisesResult(shape: FunctionShape, intentional: boolean): boolean {
   const name = baseName(shape.name);
   if (PREDICATE_NAME.test(name)) return false;
   if (PROMISING_NAME.test(name)) return true;
+  // A function that takes inputs and ignores every one of them to hand back an empty value
+  // (`next_run_at(name): return None`, `priceFor(item) { return 0; }`) computes nothing from what it
+  // is given: whatever its name, it stands in for work. Deliberate defaults of this shape are
+  // predicates and hooks (above), no-ops, or say so (a comment or a docstring, see `intentional`).
+  if ((shape.inputs ?? 0) > 0 && !intentional && !DEFAULT_NAME.test(name)) return true;
   // Capitalised functions are components or factories (`Chart`, `UserCard`): they promise a rendering.
   if (/^[A-Z]/.test(name) && !/^[A-Z0-9_]+$/.test(name)) return true;
   // A docstring describing what the function does promises more than a constant.
@@ -48,7 +55,11 @@ export function classify(shape: FunctionShape): Verdict {
   if (shape.exempt) return { status: 'exempt', reason: shape.exempt };
   // Docstrings and stray strings do no work; the first one is the docstring.
   const stmts = shape.body.filter((s) => s.kind !== 'string');
-  const strings = shape.body.filter((s): s is { kind: 'string'; text: string } => s.kind === 'string').map((s) => s.text);
+  // A /** doc */ block inside a body plays the part of a docstring: it says what the function is
+  // for, not why it is empty, so it counts with the strings rather than as an explaining comment.
+  const docInBody = shape.comments.filter((c) => c.startsWith('/**'));
+  const comments = shape.comments.filter((c) => !c.startsWith('/**'));
+  const strings = [...shape.body.filter((s): s is { kind: 'string'; text: string } => s.kind === 'string').map((s) => s.text), ...docInBody];
   const hasTodo = shape.comments.some((c) => TODO.test(c)) || strings.some((s) => TODO.test(s));
   // With a TODO marker, returning an argument unchanged (`return rows  # TODO validate`) is a placeholder too.
   const real = stmts.filter((s) => s.kind === 'other' || (s.kind === 'return' && !s.placeholder && !(hasTodo && s.passthrough)));
@@ -62,9 +73,9 @@ export function classify(shape: FunctionShape): Verdict {
   // From here the body is only pass / placeholder returns / logging mixed with returns.
   const returns = stmts.filter((s) => s.kind === 'return');
   if (stmts.some((s) => s.kind === 'log')) return stub('log_only');
-  const intentional = NOOP_NAME.test(baseName(shape.name)) || HOOK_NAME.test(baseName(shape.name)) || shape.comments.some((c) => c.trim().length > 0) || strings.some((s) => NOOP_TEXT.test(s));
+  const intentional = NOOP_NAME.test(baseName(shape.name)) || HOOK_NAME.test(baseName(shape.name)) || comments.some((c) => c.trim().length > 0) || strings.some((s) => NOOP_TEXT.test(s));
   if (returns.length) {
-    if (!promisesResult(shape)) return { status: 'implemented' };
+    if (!promisesResult(shape, intentional)) return { status: 'implemented' };
     return stub('placeholder_return');
   }
   if (intentional || shape.hasImplicitWork) return { status: 'exempt', reason: 'noop' };

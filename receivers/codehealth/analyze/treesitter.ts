@@ -24,6 +24,8 @@ export interface TreeSitterRules {
   returnType: string;
   /** Parameter names of a function node (to recognise `return arg` pass-throughs). */
   parameterNames(fn: TSNode): Set<string>;
+  /** Parameter names that are the receiver, not an input (Python's self and cls). */
+  receiverNames: ReadonlySet<string>;
   raiseType: string;
   expressionStatementType: string;
   callType: string;
@@ -149,6 +151,7 @@ function shape(rules: TreeSitterRules, fn: TSNode, body: TSNode, name: string, e
     doc,
     body: stmts,
     comments,
+    inputs: [...params].filter((p) => !rules.receiverNames.has(p) && !p.startsWith('_')).length,
   };
 }
 

@@ -40,6 +40,11 @@ export interface FunctionShape {
   body: Stmt[];
   /** Text of the comments inside the body. */
   comments: string[];
+  /**
+   * Parameters the caller passes in, leaving out `self`/`cls`/`this` and names marked unused with a
+   * leading `_` (or `_` alone). A trivial body ignores all of them.
+   */
+  inputs?: number;
   /** Whether the body contains parameter properties or similar declarations that make an empty body real (TS constructors). */
   hasImplicitWork?: boolean;
 }

@@ -62,10 +62,29 @@ function visit(t: typeof TS, sf: TS.SourceFile, node: TS.Node, scope: string[], 
   if (fn && fn.body) {
     const name = [...scope, fn.name].join('.');
     out.push(shape(t, sf, fn.node, fn.body, name));
-    t.forEachChild(fn.body, (c) => visit(t, sf, c, [...scope, fn.name], out));
+    const inner = [...scope, fn.name];
+    t.forEachChild(fn.body, (c) => {
+      if (mayHoldFunction(sf.text, c.pos, c.end)) visit(t, sf, c, inner, out);
+    });
     return;
   }
-  t.forEachChild(node, (c) => visit(t, sf, c, scope, out));
+  t.forEachChild(node, (c) => {
+    if (mayHoldFunction(sf.text, c.pos, c.end)) visit(t, sf, c, scope, out);
+  });
+}
+
+/**
+ * Every function with a body has a `{` (a block, or a class or object around a method) or an arrow
+ * `=>`. A node whose text has neither holds no function, so the walk skips it: most statements of
+ * a body (calls, assignments, returns of expressions) are passed over without visiting their
+ * sub-expressions. A `{` in a string or comment only costs a visit, never hides a function.
+ */
+function mayHoldFunction(text: string, pos: number, end: number): boolean {
+  for (let i = pos; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123 /* { */ || (c === 62 /* > */ && text.charCodeAt(i - 1) === 61 /* = */)) return true;
+  }
+  return false;
 }
 
 type FnNode = TS.FunctionLikeDeclaration;
@@ -113,6 +132,7 @@ function shape(t: typeof TS, sf: TS.SourceFile, fn: FnNode, body: TS.ConciseBody
     doc,
     body: stmts,
     comments: trivial && t.isBlock(body) ? commentsIn(sf, body) : [],
+    inputs: fn.parameters.filter((p) => !t.isIdentifier(p.name) || (p.name.text !== 'this' && !p.name.text.startsWith('_'))).length,
     // `constructor(private readonly x: X) {}` assigns its parameters: an empty body is real work.
     hasImplicitWork: t.isConstructorDeclaration(fn) && fn.parameters.some((p) => t.getModifiers(p)?.length),
   };

@@ -42,6 +42,15 @@ function progressBar(): (done: number, total: number) => void {
   };
 }
 
+/**
+ * Write and wait until it is handed to the OS: the CLI exits as soon as a command returns, and
+ * output to a pipe is asynchronous, so a large report (thousands of stubs) would otherwise be cut
+ * at the pipe's buffer size.
+ */
+function writeOut(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(text, () => resolve()));
+}
+
 function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
@@ -82,21 +91,23 @@ export const codehealthScanCommand: Command = {
       return 1;
     }
     if (flags.json) {
-      process.stdout.write(JSON.stringify(codehealthJson(basename(root), root, r), null, 2) + '\n');
+      await writeOut(JSON.stringify(codehealthJson(basename(root), root, r), null, 2) + '\n');
       return 0;
     }
+    let out = '';
     const rows = [['COMPONENT', 'FUNCTIONS', 'IMPLEMENTED', 'STUBS', 'SCORE', 'LOC', 'TEST FILES']];
     for (const c of r.components) rows.push([c.name, String(c.functions), String(c.implemented), String(c.stubs), pct(c.score), String(c.loc), String(c.test_files)]);
     rows.push(['TOTAL', String(r.functions), String(r.implemented), String(r.stubs), pct(r.score), String(r.loc), String(r.test_files)]);
-    process.stdout.write(table(rows));
+    out += table(rows);
     if (r.stubList.length) {
-      process.stdout.write(`\nSTUBS (${r.stubList.length})\n`);
-      process.stdout.write(table([['LOCATION', 'FUNCTION', 'KIND', 'COMPONENT'], ...r.stubList.map((s) => [`${s.file}:${s.line}`, s.function, s.kind, s.component])]));
+      out += `\nSTUBS (${r.stubList.length})\n`;
+      out += table([['LOCATION', 'FUNCTION', 'KIND', 'COMPONENT'], ...r.stubList.map((s) => [`${s.file}:${s.line}`, s.function, s.kind, s.component])]);
     }
     if (r.problems.length) {
-      process.stdout.write(`\nSKIPPED (${r.problems.length})\n`);
-      process.stdout.write(table([['PATH', 'REASON', 'DETAIL'], ...r.problems.map((p) => [p.file, p.reason, p.detail ?? ''])]));
+      out += `\nSKIPPED (${r.problems.length})\n`;
+      out += table([['PATH', 'REASON', 'DETAIL'], ...r.problems.map((p) => [p.file, p.reason, p.detail ?? ''])]);
     }
+    await writeOut(out);
     return 0;
   },
 };

@@ -124,7 +124,16 @@ export async function buildReport(f: Flags): Promise<{ blocks: Block[]; title: s
       b.push({ kind: 'h', level: 3, text: `${repo.name}: score ${fmt(repo.score)}` });
       b.push({ kind: 'table', head: ['component', 'score', 'functions', 'implemented', 'stubs', 'lines', 'test files'], align: ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
         rows: (repo.components ?? []).map((c: any) => [c.name, fmt(c.score), String(c.functions), String(c.implemented), String(c.stubs), String(c.loc), String(c.test_files)]) });
-      if (repo.sprint) b.push({ kind: 'p', text: `Sprint ${repo.sprint.name}: ${pct(repo.sprint.completion)} complete.` });
+      if (repo.sprint) {
+        b.push({ kind: 'p', text: `Sprint ${repo.sprint.name}: ${pct(repo.sprint.completion)} complete.` });
+        b.push({ kind: 'table', head: ['goal', 'weight', 'completion', 'met'], align: ['l', 'r', 'r', 'l'],
+          rows: (repo.sprint.goals ?? []).map((g: any) => [g.description || g.id, String(g.weight), pct(g.completion), g.met_at ? iso(g.met_at) : '']) });
+      }
+      const stubs: any[] = repo.stubs ?? [];
+      if (stubs.length) {
+        b.push({ kind: 'p', text: `Stubs: ${stubs.length}${stubs.length > 50 ? ' (first 50)' : ''}.` });
+        b.push({ kind: 'table', head: ['location', 'function', 'kind', 'component'], rows: stubs.slice(0, 50).map((s) => [`${s.file}:${s.line}`, s.function, s.kind, s.component]) });
+      }
     }
   }
   return { blocks: b, title };
