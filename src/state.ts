@@ -69,6 +69,22 @@ export class StateStore {
     this.db.transaction(fn)();
   }
 
+  /**
+   * Runs `fn` (deletions and rewrites) so that what it removes leaves no bytes behind: deleted
+   * content is overwritten (secure_delete), older row versions in free pages go with a VACUUM, and
+   * the WAL is folded in. For erasure; costly on a large file, so not for routine writes.
+   */
+  scrubbing(fn: () => void): void {
+    this.db.pragma('secure_delete = ON');
+    try {
+      fn();
+      this.db.exec('VACUUM');
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      this.db.pragma('secure_delete = OFF');
+    }
+  }
+
   release(): void {
     if (--this.refs <= 0 && this.db.open) {
       this.db.close();

@@ -9,6 +9,7 @@ import { findMarker } from '../exporters/github/render';
 import { Pacer } from '../exporters/github/pacer';
 import { PermanentError, RetryableError } from '../src/errors';
 import { FakeGitHub } from './fixtures/notify/fake-github';
+import { CertFactory } from './helpers/certs';
 import { AlertSpec, build, logsOf, notification, waitFor } from './fixtures/notify/helpers';
 
 t.jobs = 4;
@@ -173,4 +174,20 @@ t.test('a failed close is retried without a second comment; 422 is permanent', a
   gh.inject.push((r) => (r.method === 'POST' ? { status: 422, body: { message: 'Validation Failed' } } : undefined));
   await t.rejects(strict.logs!.consume(logsOf(notification([{ labels: { alertname: 'New' } }]))), PermanentError);
   await strict.shutdown!();
+});
+
+t.test('GitHub Enterprise behind a private CA: the tls block trusts it; without it the send fails naming the certificate problem', async (t) => {
+  const certs = new CertFactory();
+  t.teardown(() => certs.cleanup());
+  const ca = certs.ca('ghes-ca');
+  const gh = await new FakeGitHub('acme', 'ops', certs.read(certs.issue(ca, 'ghes'))).start();
+  t.teardown(() => gh.close());
+  const trusted = build(githubExporterFactory, cfg(gh, { retry_on_failure: { enabled: false }, tls: { ca_file: ca.cert } })).ex;
+  t.teardown(() => trusted.shutdown!());
+  await trusted.logs!.consume(logsOf(notification(disk(['db-9']))));
+  t.equal(gh.issues.length, 1, 'the issue is opened over https');
+  const untrusted = build(githubExporterFactory, cfg(gh, { retry_on_failure: { enabled: false } })).ex;
+  t.teardown(() => untrusted.shutdown!());
+  await t.rejects(untrusted.logs!.consume(logsOf(notification(disk(['db-8'])))), /certificate/, 'system CAs only: refused, and the error says why');
+  t.equal(gh.issues.length, 1, 'nothing opened by the refused one');
 });

@@ -3,11 +3,13 @@
  * for Sentry; event fields are checked, and 429/500 answers are retried without duplicates.
  */
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { sentryExporterFactory } from '../exporters/sentry';
 import { levelOf } from '../exporters/sentry/events';
 import { fingerprint } from '../src/alerting/labels';
 import { Logs, Severity, SpanKind, StatusCode, Traces } from '../src/model';
+import { CertFactory } from './helpers/certs';
 import { FakeServer, build, logsOf, notification, waitFor } from './fixtures/notify/helpers';
 
 t.jobs = 3;
@@ -19,7 +21,7 @@ interface SentryEvent {
 }
 
 /** Fake Sentry: parses envelopes (header, item header, item) and keeps the events. */
-async function fakeSentry(t: { teardown(fn: () => unknown): void }, answer?: (n: number) => { status: number; headers?: Record<string, string> }) {
+async function fakeSentry(t: { teardown(fn: () => unknown): void }, answer?: (n: number) => { status: number; headers?: Record<string, string> }, tls?: ConstructorParameters<typeof FakeServer>[1]) {
   const events: SentryEvent[] = [];
   let n = 0;
   const srv = await new FakeServer((r, res) => {
@@ -30,9 +32,9 @@ async function fakeSentry(t: { teardown(fn: () => unknown): void }, answer?: (n:
       for (let i = 1; i + 1 < lines.length; i += 2) if (JSON.parse(lines[i]).type === 'event') events.push(JSON.parse(lines[i + 1]));
     }
     res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end('{}');
-  }).start();
+  }, tls).start();
   t.teardown(() => srv.close());
-  return { srv, events, dsn: `${srv.url.replace('http://', 'http://publickey@')}/42` };
+  return { srv, events, dsn: `${srv.url.replace('://', '://publickey@')}/42` };
 }
 
 const now = BigInt(Date.now()) * 1_000_000n;
@@ -127,4 +129,21 @@ t.test('two exporters with different DSNs do not share a client', async (t) => {
   await Promise.all([ea.shutdown!(), eb.shutdown!()]);
   t.same(a.events.map((e) => e.tags?.alertname), ['ForA']);
   t.same(b.events.map((e) => e.tags?.alertname), ['ForB']);
+});
+
+t.test('self-hosted Sentry over mutual TLS with the shared tls block; an untrusted server is refused', async (t) => {
+  const certs = new CertFactory();
+  t.teardown(() => certs.cleanup());
+  const ca = certs.ca('sentry-ca');
+  const client = certs.issue(ca, 'sentry-client', { client: true });
+  const s = await fakeSentry(t, undefined, { ...certs.read(certs.issue(ca, 'sentry')), ca: readFileSync(ca.cert), requestCert: true, rejectUnauthorized: true });
+  const alert = () => logsOf(notification([{ labels: { alertname: 'TlsCheck', severity: 'critical' } }]));
+  const good = build(sentryExporterFactory, { dsn: s.dsn, tls: { ca_file: ca.cert, cert_file: client.cert, key_file: client.key }, sending_queue: { enabled: false }, retry_on_failure: { enabled: false } }).ex;
+  t.teardown(() => good.shutdown!());
+  await good.logs!.consume(alert());
+  t.equal(s.events.length, 1, 'the event arrives over mutual TLS');
+  const bad = build(sentryExporterFactory, { dsn: s.dsn, sending_queue: { enabled: false }, retry_on_failure: { enabled: false } }).ex;
+  t.teardown(() => bad.shutdown!());
+  await t.rejects(bad.logs!.consume(alert()), /certificate/, 'system CAs only: refused, naming the certificate problem');
+  t.equal(s.events.length, 1);
 });

@@ -1,6 +1,9 @@
 import t, { Test } from 'tap';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { CertFactory } from './helpers/certs';
 import { prometheusRemoteWriteExporterFactory, RemoteWriteConfig } from '../exporters/prometheusremotewrite';
 import type { Component, SignalConsumers } from '../src/component';
 import { PermanentError } from '../src/errors';
@@ -162,4 +165,39 @@ else t.test('a real Prometheus accepts the writes and answers queries with the s
   t.equal(le[0]?.value[1], '5');
   const info = await q('target_info');
   t.equal(info[0]?.metric.host_name, 'web-1');
+});
+
+t.test('https with the shared tls block: a private CA and a client certificate; the wrong CA fails with a clear error', async (t) => {
+  // Certificates made now with openssl (test/helpers/certs.ts); the receiver demands a client certificate (mTLS).
+  const certs = new CertFactory();
+  t.teardown(() => certs.cleanup());
+  const ca = certs.ca('rw-ca');
+  const other = certs.ca('rw-other-ca');
+  const server = certs.issue(ca, 'rw-server');
+  const client = certs.issue(ca, 'rw-client', { client: true });
+  const got: DecodedWriteRequest[] = [];
+  const srv = createHttpsServer({ ...certs.read(server), ca: readFileSync(ca.cert), requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+      got.push(decodeWriteRequest(snappyDecompress(Buffer.concat(chunks))));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => { srv.closeAllConnections(); srv.close(); });
+  const endpoint = `https://127.0.0.1:${(srv.address() as AddressInfo).port}/api/v1/write`;
+  const data = metrics(RES, [metric('up', '', gauge([numberPoint(1, {}, 1000)]))]);
+  const noRetry = { sending_queue: { enabled: false }, retry_on_failure: { enabled: false } };
+
+  const good = await exporter(t, { endpoint, tls: { ca_file: ca.cert, cert_file: client.cert, key_file: client.key }, ...noRetry });
+  await good.metrics!.consume(data);
+  t.equal(got.length, 1, 'delivered over mutual TLS');
+  t.ok(got[0].timeseries.some((s) => s.labels.__name__ === 'up'));
+
+  const wrongCa = await exporter(t, { endpoint, tls: { ca_file: other.cert, cert_file: client.cert, key_file: client.key }, ...noRetry });
+  await t.rejects(wrongCa.metrics!.consume(data), /remote write to 127\.0\.0\.1:\d+ failed: .*certificate/, 'a server certificate from another CA is refused, and the error says so');
+  const systemCas = await exporter(t, { endpoint, ...noRetry });
+  await t.rejects(systemCas.metrics!.consume(data), /failed: .*certificate/, 'without ca_file the system CAs do not trust it');
+  t.equal(got.length, 1, 'nothing delivered by the refused ones');
+  t.throws(() => prometheusRemoteWriteExporterFactory.create(settings<RemoteWriteConfig>(prometheusRemoteWriteExporterFactory.configSchema, { endpoint, tls: { ca_file: `${certs.dir}/missing.pem` } }), ['metrics']), /exporters\..*\.tls\.ca_file: cannot read .*missing\.pem/, 'a missing CA file fails at start, naming the file');
 });

@@ -2,7 +2,9 @@
  * Erasure of a data subject end to end: spans, log records and metric points naming the subject
  * (enduser.id, user.id, a configured key, or the resource) go into the store over OTLP; then
  * `DELETE /api/subjects/:id` (admin only, audited) and `vigil erase --subject` remove them, report
- * the counts, leave everyone else's data alone, and leave no trace of the id in the file. The
+ * the counts, leave everyone else's data alone, and leave no trace of the id in the file; the same
+ * for the security processor's windows, block list and threats and the anomaly processor's series,
+ * live (API) and in state.db (CLI). The
  * `audit` receiver exports the audit records of all this as OTLP log records through a pipeline.
  */
 import t from 'tap';
@@ -25,6 +27,7 @@ import type { Logs } from '../src/model';
 const eraseCommand = commands.find((c) => c.name === 'erase')!;
 const SUBJECT = 'subject-7f3a9c-erase-me';
 const OTHER = 'subject-keep-41bd';
+const SUBJECT_IP = '203.0.113.77';
 const ADMIN = 'admin-token-0123456789abc';
 const OPERATOR = 'operator-token-0123456789';
 
@@ -44,6 +47,15 @@ function logs(user: string, n: number) {
     timeUnixNano: nowNs(), severityNumber: 9, body: { stringValue: 'login' }, attributes: [str('user.id', user)],
   })) }] }] };
 }
+
+/** Failed logins: the security processor keeps a window per user and per address, and blocks the address at 5. */
+function failures(user: string, ip: string, n: number) {
+  return { resourceLogs: [{ resource: { attributes: [str('service.name', 'shop')] }, scopeLogs: [{ scope: { name: 't' }, logRecords: Array.from({ length: n }, () => ({
+    timeUnixNano: nowNs(), severityNumber: 13, eventName: 'auth.failure', body: { stringValue: 'bad password' }, attributes: [str('user.id', user), str('client.address', ip)],
+  })) }] }] };
+}
+
+const stateBytes = (dir: string) => Buffer.concat(['state.db', 'state.db-wal'].map((f) => join(dir, f)).filter(existsSync).map((f) => readFileSync(f)));
 
 function metrics(user: string) {
   return { resourceMetrics: [{ resource: { attributes: [str('service.name', 'shop')] }, scopeMetrics: [{ scope: { name: 't' }, metrics: [{
@@ -84,9 +96,19 @@ receivers:
   otlp:
     protocols:
       http: { endpoint: 127.0.0.1:0 }
+  otlp/state:
+    protocols:
+      http: { endpoint: 127.0.0.1:0 }
   audit:
     poll_interval: 50ms
+processors:
+  security:
+    crs: { enabled: false }
+    persist_interval: 100ms
+  anomaly:
+    persist_interval: 100ms
 exporters:
+  nop:
   capture:
   sqlite:
     path: ${db}
@@ -100,11 +122,14 @@ service:
     logs: { receivers: [otlp], exporters: [sqlite] }
     metrics: { receivers: [otlp], exporters: [sqlite] }
     logs/audit: { receivers: [audit], exporters: [capture] }
+    logs/security: { receivers: [otlp/state], processors: [security], exporters: [nop] }
+    metrics/anomaly: { receivers: [otlp/state], processors: [anomaly], exporters: [nop] }
 `] });
   let stopped = false;
   t.teardown(() => (stopped ? undefined : vigil.shutdown()));
   const http = vigil.collector.component<OtlpReceiver>('receiver', 'otlp')!.endpoints.http!;
   const api = vigil.collector.getExtension<ApiExtension>('api')!.address!;
+  const stateHttp = vigil.collector.component<OtlpReceiver>('receiver', 'otlp/state')!.endpoints.http!;
 
   // The sqlite exporter answers only once rows are committed (durability: acknowledged).
   await post(http, '/v1/traces', traces(SUBJECT, 5));
@@ -116,6 +141,16 @@ service:
   await post(http, '/v1/metrics', metrics(SUBJECT));
   await post(http, '/v1/metrics', metrics(OTHER));
   t.equal(count(db, 'SELECT count(*) FROM spans'), 14);
+  // Component state naming the subjects: security windows, a block of the subject's address, anomaly series.
+  await post(stateHttp, '/v1/logs', failures(SUBJECT, SUBJECT_IP, 5));
+  await post(stateHttp, '/v1/logs', failures(OTHER, '198.51.100.7', 2));
+  await post(stateHttp, '/v1/metrics', metrics(SUBJECT));
+  await post(stateHttp, '/v1/metrics', metrics(OTHER));
+  const persisted = Date.now() + 30_000;
+  while (!(stateBytes(dir).includes(SUBJECT) && stateBytes(dir).includes(SUBJECT_IP) && stateBytes(dir).includes(OTHER))) {
+    if (Date.now() > persisted) throw new Error('the detector state never reached state.db');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 
   const del = (token: string, id = SUBJECT) => raw(api, 'DELETE', `/api/subjects/${encodeURIComponent(id)}`, { authorization: `Bearer ${token}`, 'content-type': 'application/json' });
   t.equal((await raw(api, 'DELETE', `/api/subjects/${SUBJECT}`, { 'content-type': 'application/json' })).status, 401, 'anonymous: 401');
@@ -126,6 +161,17 @@ service:
   t.equal(r.status, 200, r.text);
   const [report] = r.json().stores;
   t.match(report, { store: db, spans: 10, logs: 6, metric_points: 3, metric_series: 1, resources: 1 }, 'the counts of what was removed');
+  const state = r.json().state as Array<{ place: string; removed: Record<string, number> }>;
+  t.same(state.find((s) => s.place === 'security/security')?.removed, { users: 1, user_in_ip_windows: 1, ip_windows: 0, blocked: 0, profiles: 0, recent_threats: 2 }, 'security state: the user window, its mention in the address window, its two threats (user and address brute force)');
+  t.same(state.find((s) => s.place === 'anomaly:anomaly')?.removed, { series: 1 }, 'anomaly: the series keyed by the subject');
+  t.notOk(stateBytes(dir).includes(SUBJECT), 'the id is not in state.db or its WAL (written through, scrubbed)');
+  t.ok(stateBytes(dir).includes(OTHER), "the other subject's state stays");
+  const status = await raw(api, 'GET', '/api/security/status', { authorization: `Bearer ${ADMIN}` });
+  t.notOk(status.text.includes(SUBJECT), 'the running processor forgot the subject (status)');
+  t.ok(status.text.includes(SUBJECT_IP), 'its address is still blocked: erased only when the address is the subject');
+  const byIp = await raw(api, 'DELETE', `/api/subjects/${SUBJECT_IP}`, { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' });
+  t.match(byIp.json().state.find((s: { place: string }) => s.place === 'security/security').removed, { ip_windows: 1, blocked: 1, recent_threats: 0 }, 'an address as the subject: its window and block entry (its threats went with the user)');
+  t.notOk((await raw(api, 'GET', '/api/security/blocked', { authorization: `Bearer ${ADMIN}` })).text.includes(SUBJECT_IP), 'unblocked');
   t.equal(count(db, 'SELECT count(*) FROM spans'), 4, "the other subject's spans stay");
   t.equal(count(db, 'SELECT count(*) FROM logs'), 2, "the other subject's logs stay");
   t.equal(count(db, 'SELECT count(*) FROM metric_number_points'), 3, "the other subject's points stay");
@@ -183,6 +229,9 @@ service:
   t.equal(code, 0);
   const cli = JSON.parse(out.join(''));
   t.match(cli.stores[0], { spans: 5, logs: 2, metric_points: 6 }, 'vigil erase reports what it removed');
+  t.match(cli.state.find((s: { place: string }) => s.place === 'security/security').removed, { users: 1, user_in_ip_windows: 1 }, 'and what it removed from state.db');
+  t.match(cli.state.find((s: { place: string }) => s.place === 'anomaly:anomaly').removed, { series: 1 });
+  t.notOk(stateBytes(dir).includes(OTHER), 'the id is gone from state.db');
   t.equal(count(db, 'SELECT count(*) FROM spans'), 0);
   const audit2 = new AuditLog(auditPath(dir));
   t.ok(audit2.list({ limit: 5 }).some((x) => x.action === 'erase' && x.target === OTHER && x.remote === 'cli'), 'vigil erase is audited');

@@ -17,6 +17,8 @@ import { deliveryId } from '../webhook';
 import { ReceiversConfig, createNotificationExporter, receiversSchema } from '../webhook/notify';
 import { NotifyTemplate, templateData, templateError } from '../webhook/template';
 import { Pacer } from './pacer';
+import { TlsClientConfig, tlsClientProblems, tlsClientSchema } from '../../src/tls/config';
+import { TlsFetch, tlsFetch } from '../../src/tls/fetch';
 import { commentBody, findMarker, groupHash, groupLabelsText, issueBody, legacyGroupHash } from './render';
 
 export interface GithubConfig extends ExporterHelperConfig, ReceiversConfig {
@@ -34,6 +36,8 @@ export interface GithubConfig extends ExporterHelperConfig, ReceiversConfig {
   max_rate_limit_wait: string | number;
   api_retries: number;
   lookup_pages: number;
+  /** The shared client tls block (src/tls), for GitHub Enterprise Server behind a private CA or mTLS. */
+  tls?: TlsClientConfig;
 }
 
 interface IssueRef {
@@ -103,12 +107,13 @@ export const githubExporterFactory: ExporterFactory<GithubConfig> = {
       api_retries: { type: 'integer', minimum: 0, maximum: 10, default: 2, description: 'Immediate retries of a failed API call (5xx, network) inside one attempt.' },
       lookup_pages: { type: 'integer', minimum: 1, default: 10, description: 'Pages of 100 labelled issues searched for a group\'s marker.' },
       receivers: receiversSchema,
+      tls: tlsClientSchema,
       ...exporterHelperProperties({ timeout: '5m', sending_queue: { num_consumers: 1 }, retry_on_failure: { initial_interval: '10s', max_elapsed_time: '1h' } }),
     },
   },
   validate(c) {
     const e = templateError(c.title);
-    return e ? [{ path: ['title'], message: e }] : [];
+    return [...(e ? [{ path: ['title'], message: e }] : []), ...tlsClientProblems(c.tls)];
   },
   create(settings: CreateSettings<GithubConfig>) {
     return new GithubIssues(settings).exporter();
@@ -117,6 +122,7 @@ export const githubExporterFactory: ExporterFactory<GithubConfig> = {
 
 export class GithubIssues {
   private readonly c: GithubConfig;
+  private readonly http: TlsFetch;
   private readonly owner: string;
   private readonly repo: string;
   private readonly octokit: Client;
@@ -134,8 +140,10 @@ export class GithubIssues {
     const maxWaitS = parseDuration(this.c.max_rate_limit_wait) / 1000;
     const log = settings.logger;
     const silent = () => undefined;
+    this.http = tlsFetch(this.c.tls, `exporters.${settings.id}.tls`);
     this.octokit = new (pacedOctokit())({
       auth: this.c.token,
+      request: { fetch: this.http.fetch },
       baseUrl: this.c.base_url.replace(/\/+$/, ''),
       userAgent: 'vigil-github-exporter/0.1',
       log: { debug: silent, info: silent, warn: silent, error: silent },
@@ -157,9 +165,11 @@ export class GithubIssues {
   }
 
   exporter() {
-    return createNotificationExporter(this.settings, ['logs'], {
+    const ex = createNotificationExporter(this.settings, ['logs'], {
       deliver: (n, record) => this.serialised(groupHash(n), () => this.handle(n, deliveryId(n, record))),
     });
+    const shutdown = ex.shutdown;
+    return { ...ex, shutdown: async () => { await shutdown?.(); this.http.close(); } };
   }
 
   private async serialised(key: string, fn: () => Promise<void>): Promise<void> {

@@ -17,6 +17,8 @@ import { snappyCompress } from '../../src/prometheus/snappy';
 import { SeriesStore } from '../../src/prometheus/store';
 import { Translator } from '../../src/prometheus/translate';
 import { parseDuration } from '../../src/util/duration';
+import type { TlsClientConfig } from '../../src/tls/config';
+import { TlsFetch, tlsFetch } from '../../src/tls/fetch';
 
 export interface RemoteWriteConfig extends ExporterHelperConfig {
   endpoint: string;
@@ -31,6 +33,8 @@ export interface RemoteWriteConfig extends ExporterHelperConfig {
   max_batch_size_bytes: number;
   metric_expiration: string | number;
   max_series: number;
+  /** The shared client tls block (src/tls): ca_file, cert_file/key_file, insecure_skip_verify ... */
+  tls?: TlsClientConfig;
 }
 
 const USER_AGENT = 'vigil-prometheusremotewrite/0.1';
@@ -70,6 +74,7 @@ export class RemoteWriteExporter {
   private readonly url: URL;
   private readonly refused;
   private expiryTimer?: NodeJS.Timeout;
+  private readonly http: TlsFetch;
 
   constructor(private readonly s: CreateSettings<RemoteWriteConfig>) {
     const c = s.config;
@@ -79,6 +84,7 @@ export class RemoteWriteExporter {
       throw new Error(`invalid endpoint "${c.endpoint}": expected a URL like http://127.0.0.1:9090/api/v1/write`);
     }
     if (this.url.protocol !== 'http:' && this.url.protocol !== 'https:') throw new Error(`endpoint must be http(s), got ${this.url.protocol}`);
+    this.http = tlsFetch(c.tls, `exporters.${s.id}.tls`);
     this.store = new SeriesStore({ expirationMs: parseDuration(c.metric_expiration), maxSeries: c.max_series });
     this.translator = new Translator({
       namespace: c.namespace,
@@ -144,7 +150,7 @@ export class RemoteWriteExporter {
     const compressed = snappyCompress(body);
     let res: Response;
     try {
-      res = await fetch(this.url, {
+      res = await this.http.fetch(this.url, {
         method: 'POST',
         headers: {
           ...this.s.config.headers,
@@ -187,5 +193,6 @@ export class RemoteWriteExporter {
     if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.expiryTimer = undefined;
     await this.helper.shutdown?.();
+    this.http.close();
   }
 }

@@ -5,6 +5,7 @@
 import type { ExporterFactory } from '../../src/component';
 import { exporterHelperProperties } from '../../src/exporterhelper';
 import { durationSchema } from '../../src/util/duration';
+import { tlsClientProblems, tlsClientSchema } from '../../src/tls/config';
 import { RemoteWriteConfig, RemoteWriteExporter } from './exporter';
 
 export { RemoteWriteConfig, RemoteWriteExporter };
@@ -42,10 +43,12 @@ export const prometheusRemoteWriteExporterFactory: ExporterFactory<RemoteWriteCo
       max_batch_size_bytes: { type: 'integer', minimum: 1024, default: 3000000, description: 'Uncompressed size above which a request is split.' },
       metric_expiration: durationSchema('5m', 'How long the running total of a series (needed for delta inputs) is kept without updates.'),
       max_series: { type: 'integer', minimum: 1, default: 500000, description: 'Series tracked at most; points of new series beyond it are dropped.' },
+      tls: tlsClientSchema,
       // One consumer by default: concurrent requests could deliver a series' samples out of order, which Prometheus refuses.
       ...exporterHelperProperties({ sending_queue: { num_consumers: 1, queue_size: 10000 } }),
     },
   },
+  validate: (c) => tlsClientProblems(c.tls),
   create: (settings) => {
     const ex = new RemoteWriteExporter(settings);
     return { ...ex.consumers, start: (host) => ex.start(host), shutdown: () => ex.shutdown() };

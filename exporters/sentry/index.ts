@@ -8,7 +8,9 @@
  * retry what Sentry refused for now (429, 5xx, network) and drop what it refused for good.
  */
 import type { Event } from '@sentry/node';
-import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { TlsClientConfig, tlsClientProblems, tlsClientSchema } from '../../src/tls/config';
+import { clientTlsOptions } from '../../src/tls/client';
 import { SentryNode, sentry } from './sdk';
 import type { CreateSettings, ExporterFactory } from '../../src/component';
 import { PermanentError, RetryableError } from '../../src/errors';
@@ -28,7 +30,10 @@ export interface SentryConfig extends ExporterHelperConfig, ReceiversConfig {
   error_spans: boolean;
   error_logs: boolean;
   min_log_severity: 'error' | 'fatal';
+  /** Kept for existing configs: the same as tls.ca_file. */
   ca_file?: string;
+  /** The shared client tls block (src/tls), for a self-hosted Sentry behind a private CA or mTLS. */
+  tls?: TlsClientConfig;
 }
 
 // The transport types, without importing @sentry/core (not a direct dependency).
@@ -61,6 +66,14 @@ function outcomeOf(res: TransportMakeRequestResponse): Outcome {
   return { ok: false, error: new PermanentError(msg) };
 }
 
+/** node:https with every request on one agent made from the shared tls block (files read now: errors at start). */
+function tlsHttpModule(tls: TlsClientConfig, what: string): { request: typeof https.request } {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 30, ...clientTlsOptions(tls, what) });
+  const request = ((options: https.RequestOptions, callback?: (res: import('node:http').IncomingMessage) => void) =>
+    https.request({ ...options, agent }, callback)) as typeof https.request;
+  return { request };
+}
+
 export const sentryExporterFactory: ExporterFactory<SentryConfig> = {
   kind: 'exporter',
   type: 'sentry',
@@ -80,11 +93,13 @@ export const sentryExporterFactory: ExporterFactory<SentryConfig> = {
       error_spans: { type: 'boolean', default: false, description: 'Send spans with error status (traces pipelines) as error events.' },
       error_logs: { type: 'boolean', default: false, description: 'Send log records at or above min_log_severity as error events.' },
       min_log_severity: { enum: ['error', 'fatal'], default: 'error' },
-      ca_file: { type: 'string', description: 'CA certificates (PEM) for a self-hosted Sentry.' },
+      ca_file: { type: 'string', description: 'CA certificates (PEM) for a self-hosted Sentry (the same as tls.ca_file).' },
+      tls: tlsClientSchema,
       receivers: receiversSchema,
       ...exporterHelperProperties({ timeout: '10s', retry_on_failure: { initial_interval: '1s', max_elapsed_time: '5m' } }),
     },
   },
+  validate: (c) => tlsClientProblems(c.tls),
   create(settings: CreateSettings<SentryConfig>) {
     return new SentrySender(settings).exporter();
   },
@@ -119,7 +134,9 @@ export class SentrySender {
       environment: c.environment || undefined,
       release: c.release || undefined,
       transport,
-      transportOptions: c.ca_file ? { caCerts: readFileSync(c.ca_file) } : undefined,
+      // The SDK's transport takes only a CA; an https module whose requests use an agent built from
+      // the shared tls block gives it client certificates, server_name_override and min_version too.
+      transportOptions: c.dsn.startsWith('https:') ? { httpModule: tlsHttpModule({ ...c.tls, ca_file: c.tls?.ca_file ?? c.ca_file }, `exporters.${settings.id}.tls`) } : undefined,
       stackParser: sentry().defaultStackParser,
       integrations: [],
       sendClientReports: false,

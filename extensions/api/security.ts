@@ -7,7 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ApiError, type ApiServer, type RouteOptions } from '../../src/api';
 import { AuditEntry, AuditLog } from '../../src/storage/audit';
-import { eraseSubjectEverywhere } from '../../src/storage/erasure';
+import { eraseSubjectEverywhere, subjectKeysInUse } from '../../src/storage/erasure';
+import { eraseSubjectFromLiveState } from '../../src/storage/erasure-state';
 import { ApiAuth, ApiAuthConfig } from './auth';
 import { RequestGuard } from './csrf';
 import { Role, RouteRole, allows, defaultRole, isStateChanging } from './roles';
@@ -66,9 +67,11 @@ export class ApiSecurity {
       const subject = req.params.id;
       if (!subject || subject.length > 512) throw new ApiError(400, 'the subject id must be 1 to 512 characters');
       const stores = await eraseSubjectEverywhere(subject);
-      if (!stores.length) throw new ApiError(409, 'no sqlite store is configured: there is nothing to erase from');
-      this.logger.info({ stores: stores.length }, 'data subject erased');
-      return { stores };
+      // And the running components' state (security windows, block list, profiles; anomaly series).
+      const state = eraseSubjectFromLiveState(subject, subjectKeysInUse());
+      if (!stores.length && !state.length) throw new ApiError(409, 'no sqlite store and no component state is configured: there is nothing to erase from');
+      this.logger.info({ stores: stores.length, state: state.length }, 'data subject erased');
+      return { stores, state };
     }, { role: 'admin' });
   }
 

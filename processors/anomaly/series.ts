@@ -4,6 +4,7 @@
  * states persisted through the shared StateStore so that a restart resumes without a new warm-up.
  */
 import { StateStore } from '../../src/state';
+import { registerSubjectEraser, seriesKeyNames } from '../../src/storage/erasure-state';
 import { AnomalyParams, SeriesState, deserializeSeries, expectedRange, newSeries, scorePoint, serializeSeries } from './algorithm';
 
 export interface TrackerOptions {
@@ -35,6 +36,7 @@ export class SeriesTracker {
   private readonly series = new Map<string, Entry>();
   private readonly removed = new Set<string>();
   private store?: StateStore;
+  private unregisterEraser?: () => void;
   evicted = 0;
 
   constructor(private readonly o: TrackerOptions) {}
@@ -45,6 +47,7 @@ export class SeriesTracker {
 
   /** Loads persisted series (the most recently seen first, up to the cap). */
   open(): void {
+    this.unregisterEraser = registerSubjectEraser(this.ns(), (subject, keys) => ({ series: this.forget(subject, keys) }));
     if (this.o.dataDir === undefined) return;
     this.store = StateStore.open(this.o.dataDir);
     const rows = this.store.list<{ s: unknown; t: number; r?: number }>(this.ns());
@@ -112,7 +115,25 @@ export class SeriesTracker {
     this.removed.clear();
   }
 
+  /**
+   * Erasure of a data subject: series whose key names it under one of `keys`, in memory and in the
+   * state file (also those not loaded, beyond the cap), written through at once. Returns how many.
+   */
+  forget(subject: string, keys: string[]): number {
+    const names = new Set<string>();
+    for (const key of this.series.keys()) if (seriesKeyNames(key, subject, keys)) names.add(key);
+    for (const row of this.store?.list(this.ns()) ?? []) if (seriesKeyNames(row.key, subject, keys)) names.add(row.key);
+    for (const key of names) {
+      this.series.delete(key);
+      this.removed.add(key);
+    }
+    if (this.store) this.store.scrubbing(() => this.persist());
+    return names.size;
+  }
+
   close(): void {
+    this.unregisterEraser?.();
+    this.unregisterEraser = undefined;
     this.persist();
     this.store?.release();
     this.store = undefined;

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { ApiServer } from '../../src/api';
 import { StateStore } from '../../src/state';
+import { registerSubjectEraser } from '../../src/storage/erasure-state';
 import type { Telemetry } from '../../src/telemetry';
 import { parseDuration } from '../../src/util/duration';
 import { existsSync } from 'node:fs';
@@ -88,6 +89,7 @@ export class SecurityEngine {
   private timer?: NodeJS.Timeout;
   private refs = 0;
   private started = false;
+  private unregisterEraser?: () => void;
   private readonly threatCounter;
 
   private constructor(readonly id: string, readonly cfg: SecurityConfig, private readonly dataDir: string, private readonly logger: Logger, telemetry: Telemetry) {
@@ -118,6 +120,7 @@ export class SecurityEngine {
   start(api: ApiServer | undefined): void {
     if (!this.started) {
       this.started = true;
+      this.unregisterEraser = registerSubjectEraser(this.component(), (subject) => this.forget(subject));
       if (this.intel) {
         this.intel.load();
         this.intel.watch(parseDuration(this.cfg.threat_intel.reload_interval));
@@ -137,6 +140,7 @@ export class SecurityEngine {
   async release(): Promise<void> {
     if (--this.refs > 0) return;
     engines.delete(`${this.dataDir}\u0000${this.id}`);
+    this.unregisterEraser?.();
     if (this.timer) clearInterval(this.timer);
     this.intel?.stop();
     if (this.store) {
@@ -164,6 +168,20 @@ export class SecurityEngine {
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'security: could not persist detector state');
     }
+  }
+
+  /**
+   * Erasure of a data subject (src/storage/erasure-state.ts): forgotten in memory, then written
+   * through at once (scrubbed), so neither the next persist nor a restart brings it back.
+   */
+  forget(subject: string): Record<string, number> {
+    const removed = this.bruteForce.forget(subject);
+    removed.profiles = this.profiles?.forget(subject) ?? 0;
+    const before = this.recent.length;
+    for (let i = this.recent.length - 1; i >= 0; i--) if (this.recent[i].user === subject || this.recent[i].ip === subject) this.recent.splice(i, 1);
+    removed.recent_threats = before - this.recent.length;
+    if (this.store) this.store.scrubbing(() => this.persist());
+    return removed;
   }
 
   private restore(): void {

@@ -7,8 +7,8 @@
  *
  * It runs on its own connection next to the writer (WAL: readers and the writer go on; each chunk
  * of deletions is a short write transaction), so `vigil erase` works with Vigil running or stopped.
- * Not covered: span events' and links' own attributes, and state files other than the store
- * (detector profiles, block lists), which hold no subject keys by default.
+ * Not covered here: span events' and links' own attributes. Component state (detector windows,
+ * profiles, block lists, anomaly series) is erased by erasure-state.ts.
  */
 import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -115,6 +115,13 @@ export function eraseSubjectInWorker(path: string, subject: string, keys: string
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`${path}: the erasure worker exited with code ${code}`)));
   });
+}
+
+/** The subject keys of every registered store (the defaults when none is): what the state erasers match series on. */
+export function subjectKeysInUse(): string[] {
+  const keys = new Set<string>();
+  for (const k of stores.values()) for (const key of k) keys.add(key);
+  return keys.size ? [...keys] : DEFAULT_SUBJECT_KEYS;
 }
 
 /** Erase from every registered store, one after the other. */

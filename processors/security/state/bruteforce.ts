@@ -196,6 +196,21 @@ export class BruteForceDetector {
     return [...this.blocked.values()].sort((a, b) => a.since - b.since);
   }
 
+  /**
+   * Erasure of a data subject: its failure window as a user, its mentions in address windows, and,
+   * when the subject is an address, that address's window and block entry. Returns what went.
+   */
+  forget(subject: string): Record<string, number> {
+    let mentions = 0;
+    for (const w of this.ips.values()) if (w.users.delete(subject)) mentions++;
+    return {
+      users: this.users.delete(subject) ? 1 : 0,
+      user_in_ip_windows: mentions,
+      ip_windows: this.ips.delete(subject) ? 1 : 0,
+      blocked: this.blocked.delete(subject) ? 1 : 0,
+    };
+  }
+
   snapshot(now: number): BruteForceSnapshot {
     const from = now - this.cfg.windowMs;
     const users: BruteForceSnapshot['users'] = [];

@@ -113,6 +113,11 @@ export class ProfileStore {
     return this.users.size;
   }
 
+  /** Erasure of a data subject: its behaviour profile. */
+  forget(user: string): number {
+    return this.users.delete(user) ? 1 : 0;
+  }
+
   snapshot(): Array<[string, UserProfile]> {
     return [...this.users.rentries()] as Array<[string, UserProfile]>;
   }

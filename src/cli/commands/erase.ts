@@ -1,6 +1,6 @@
 /**
  * `vigil erase --subject ID`: remove a data subject's spans, logs and metric points from the store
- * (src/storage/erasure.ts), print what was removed, and record the erasure in the audit log. Works
+ * (src/storage/erasure.ts) and its detector state from state.db (erasure-state.ts), print what was removed, and record the erasure in the audit log. Works
  * with Vigil running (the deletions are short transactions next to its writer) or stopped.
  */
 import { existsSync } from 'node:fs';
@@ -9,14 +9,15 @@ import type { Command } from '../command';
 import { parseFlags } from '../index';
 import { AuditLog, auditPath } from '../../storage/audit';
 import { DEFAULT_SUBJECT_KEYS, eraseSubjectFromStore, ErasureReport } from '../../storage/erasure';
+import { eraseSubjectFromStateFile, StateErasure } from '../../storage/erasure-state';
 import { dataDirOf } from './audit';
 import { osUser } from './rekey';
 
 export const eraseCommand: Command = {
   name: 'erase',
   summary: "Erase a data subject's spans, logs and metric points from the store (GDPR erasure)",
-  usage: 'vigil erase --subject ID [--db FILE]... [--key ATTRIBUTE]... [--data-dir DIR] [--json]\n' +
-    `  --user is the same as --subject; the store defaults to $VIGIL_DB or <data dir>/vigil.db;\n  keys default to ${DEFAULT_SUBJECT_KEYS.join(', ')}`,
+  usage: 'vigil erase --subject ID [--db FILE]... [--state FILE] [--key ATTRIBUTE]... [--data-dir DIR] [--json]\n' +
+    `  --user is the same as --subject; the store defaults to $VIGIL_DB or <data dir>/vigil.db, the component\n  state to <data dir>/state.db (run with Vigil stopped, or use DELETE /api/subjects/:id);\n  keys default to ${DEFAULT_SUBJECT_KEYS.join(', ')}`,
   async run(args) {
     const { flags } = parseFlags(args, ['db', 'key']);
     const subject = flags.subject ?? flags.user;
@@ -40,11 +41,28 @@ export const eraseCommand: Command = {
         process.stderr.write(`error: ${db}: ${(e as Error).message}\n`);
       }
     }
-    if (flags.json === true) process.stdout.write(`${JSON.stringify({ subject, keys, stores: reports })}\n`);
+    // Component state (security windows, block list, profiles; anomaly series) in <data dir>/state.db.
+    const stateFile = typeof flags.state === 'string' ? flags.state : join(dataDir, 'state.db');
+    let state: StateErasure[] = [];
+    if (existsSync(stateFile)) {
+      try {
+        state = eraseSubjectFromStateFile(stateFile, subject, keys);
+        if (flags.json !== true) {
+          for (const s of state) process.stdout.write(`${stateFile} ${s.place}: removed ${Object.entries(s.removed).map(([k, n]) => `${n} ${k}`).join(', ')}\n`);
+        }
+      } catch (e) {
+        failed = true;
+        process.stderr.write(`error: ${stateFile}: ${(e as Error).message}\n`);
+      }
+    } else if (typeof flags.state === 'string') {
+      failed = true;
+      process.stderr.write(`error: ${stateFile}: no such file\n`);
+    }
+    if (flags.json === true) process.stdout.write(`${JSON.stringify({ subject, keys, stores: reports, state })}\n`);
     if (existsSync(dataDir)) {
       const audit = new AuditLog(auditPath(dataDir));
       try {
-        audit.append({ principal: osUser(), role: null, remote: 'cli', action: 'erase', target: subject, outcome: failed ? 'failed' : 'ok', status: failed ? 1 : 0, detail: { stores: reports } });
+        audit.append({ principal: osUser(), role: null, remote: 'cli', action: 'erase', target: subject, outcome: failed ? 'failed' : 'ok', status: failed ? 1 : 0, detail: { stores: reports, state } });
       } finally {
         audit.close();
       }
