@@ -1,0 +1,284 @@
+/**
+ * RED per service and operation, the trend over the range and the slowest operations, read from
+ * the per-minute span rollup (exporters/sqlite/span-rollup.ts) instead of the spans: the cost of a
+ * summary follows the number of (minute, service, operation) groups in the range, not the number
+ * of spans.
+ *
+ * The range is covered in steps of the trend chart (bucketMs, ≥ 1 minute here, so the range's start
+ * is moved back to the step boundary: the figures say which span of time they cover). A step whose
+ * minutes are all settled (older than SETTLE_MS) is read once and kept in a small cache for a few
+ * minutes; the step still being written is extended minute by minute, and the newest minutes are
+ * read on every call. Because the writer updates the current minute's rollup row in the same
+ * transaction as its spans, the rollup is exact up to the last commit; only a custom range ending
+ * in the past in the middle of a minute reads that minute's tail from the spans.
+ *
+ * Late spans (written more than SETTLE_MS after their start into a step already cached) show once
+ * that step's cache entry expires (CACHE_TTL_MS plus jitter, so entries do not all expire at once).
+ */
+import type Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
+import {
+  addBlob, bucketIndex, DENSE_SLOTS, denseQuantile, slotOf, SPAN_ROLLUP_TABLE,
+} from '../../exporters/sqlite/span-rollup';
+import type { Range, RedRow, SpanSummary } from './summary';
+
+const MINUTE_MS = 60_000;
+export const SETTLE_MS = 2 * MINUTE_MS;
+const CACHE_TTL_MS = 5 * MINUTE_MS;
+/** Raw spans read for the tail of a past minute at most (the rest is counted but not in the quantiles). */
+const TAIL_LIMIT = 50_000;
+
+const ns = (ms: number) => BigInt(Math.floor(ms)) * 1_000_000n;
+const floorMin = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+
+/** One (service, operation)'s figures over some minutes. */
+interface Group {
+  service: string;
+  operation: string;
+  count: number;
+  errors: number;
+  min: number;
+  max: number;
+  slow: { trace_id: string; span_id: string; time_ms: number; error: boolean };
+  dense?: Float64Array;
+  /** Once compacted: the non-empty slots and their counts. */
+  slots?: Uint16Array;
+  counts?: Float64Array;
+}
+
+/** The groups of one step of the chart over [from, upTo). */
+interface Chunk {
+  from: number;
+  upTo: number;
+  groups: Map<string, Group>;
+  count: number;
+  errors: number;
+  hist: Float64Array;
+  min: number;
+  max: number;
+  rows: number;
+  expires: number;
+}
+
+function newChunk(from: number): Chunk {
+  return { from, upTo: from, groups: new Map(), count: 0, errors: 0, hist: new Float64Array(DENSE_SLOTS), min: Infinity, max: -Infinity, rows: 0, expires: 0 };
+}
+
+function group(c: Chunk, service: string, operation: string): Group {
+  const k = `${service}\u0000${operation}`;
+  let g = c.groups.get(k);
+  if (!g) {
+    g = { service, operation, count: 0, errors: 0, min: Infinity, max: -Infinity, slow: { trace_id: '', span_id: '', time_ms: 0, error: false }, dense: new Float64Array(DENSE_SLOTS) };
+    c.groups.set(k, g);
+  } else if (!g.dense) expand(g);
+  return g;
+}
+
+function expand(g: Group): void {
+  const d = new Float64Array(DENSE_SLOTS);
+  for (let i = 0; i < g.slots!.length; i++) d[g.slots![i]] = g.counts![i];
+  g.dense = d;
+  g.slots = g.counts = undefined;
+}
+
+/** Settled chunks keep only their non-empty slots (a few dozen instead of DENSE_SLOTS). */
+function compact(c: Chunk): void {
+  for (const g of c.groups.values()) {
+    if (!g.dense) continue;
+    let n = 0;
+    for (let s = 0; s < DENSE_SLOTS; s++) if (g.dense[s] > 0) n++;
+    const slots = new Uint16Array(n);
+    const counts = new Float64Array(n);
+    let j = 0;
+    for (let s = 0; s < DENSE_SLOTS; s++) {
+      if (g.dense[s] > 0) {
+        slots[j] = s;
+        counts[j++] = g.dense[s];
+      }
+    }
+    g.slots = slots;
+    g.counts = counts;
+    g.dense = undefined;
+  }
+}
+
+function readRollup(db: Database.Database, c: Chunk, fromMs: number, toMs: number): void {
+  if (toMs <= fromMs) return;
+  const rows = db.prepare(`SELECT service_name, name, status_code, count, duration_min_ms, duration_max_ms, max_trace_id, max_span_id,
+      max_start_unix_nano / 1000000, histogram FROM ${SPAN_ROLLUP_TABLE} WHERE bucket_unix_nano >= ? AND bucket_unix_nano < ?`)
+    .raw().safeIntegers(false).iterate(ns(fromMs), ns(toMs)) as IterableIterator<[string, string, number, number, number, number, string, string, number, Uint8Array]>;
+  for (const [service, name, status, count, min, max, trace, span, startMs, hist] of rows) {
+    const g = group(c, service, name);
+    const errors = status === 2 ? count : 0;
+    g.count += count;
+    g.errors += errors;
+    if (min < g.min) g.min = min;
+    if (max > g.max) {
+      g.max = max;
+      g.slow = { trace_id: trace, span_id: span, time_ms: startMs, error: status === 2 };
+    }
+    addBlob(g.dense!, hist);
+    addBlob(c.hist, hist);
+    c.count += count;
+    c.errors += errors;
+    if (min < c.min) c.min = min;
+    if (max > c.max) c.max = max;
+    c.rows++;
+  }
+}
+
+/** The tail of a minute from the spans themselves (a custom range ending mid-minute). */
+function readSpans(db: Database.Database, c: Chunk, fromMs: number, toMs: number): void {
+  if (toMs <= fromMs) return;
+  const rows = db.prepare(`SELECT service_name, name, status_code, (end_time_unix_nano - start_time_unix_nano) / 1000000.0, trace_id, span_id, start_time_unix_nano / 1000000
+    FROM spans WHERE start_time_unix_nano >= ? AND start_time_unix_nano < ? LIMIT ?`).raw().safeIntegers(false).iterate(ns(fromMs), ns(toMs), TAIL_LIMIT) as IterableIterator<[string, string, number, number, string, string, number]>;
+  for (const [service, name, status, ms, trace, span, startMs] of rows) {
+    const g = group(c, service, name);
+    const err = status === 2 ? 1 : 0;
+    g.count++;
+    g.errors += err;
+    if (ms < g.min) g.min = ms;
+    if (ms > g.max) {
+      g.max = ms;
+      g.slow = { trace_id: trace, span_id: span, time_ms: startMs, error: err === 1 };
+    }
+    const slot = slotOf(bucketIndex(ms));
+    g.dense![slot]++;
+    c.hist[slot]++;
+    c.count++;
+    c.errors += err;
+    if (ms < c.min) c.min = ms;
+    if (ms > c.max) c.max = ms;
+    c.rows++;
+  }
+}
+
+const caches = new WeakMap<Database.Database, LRUCache<string, Chunk>>();
+
+function cacheOf(db: Database.Database): LRUCache<string, Chunk> {
+  let c = caches.get(db);
+  if (!c) caches.set(db, (c = new LRUCache<string, Chunk>({ max: 2000 })));
+  return c;
+}
+
+/** Whether the store has the span rollup (a store file from before it, opened read-only, has not). */
+export function hasSpanRollup(db: Database.Database): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SPAN_ROLLUP_TABLE) !== undefined;
+}
+
+/** The settled part [from, settledTo) of one step, cached; extended as more minutes settle. */
+function settledChunk(db: Database.Database, from: number, to: number, nowMs: number): Chunk {
+  const cache = cacheOf(db);
+  const key = `${from}:${to}`;
+  let c = cache.get(key);
+  if (c && c.expires <= nowMs) c = undefined;
+  if (!c) {
+    c = newChunk(from);
+    c.expires = nowMs + CACHE_TTL_MS + Math.random() * CACHE_TTL_MS;
+    cache.set(key, c);
+  }
+  const settledTo = Math.min(to, floorMin(nowMs - SETTLE_MS));
+  if (c.upTo < settledTo) {
+    readRollup(db, c, c.upTo, settledTo);
+    c.upTo = settledTo;
+    if (settledTo === to) compact(c);
+  }
+  return c;
+}
+
+export function spanSummaryFromRollup(db: Database.Database, r: Range, step: number, times: number[], nowMs = Date.now()): SpanSummary {
+  const start = times[0] ?? floorMin(r.startMs);
+  const end = r.endMs;
+  // A range ending now: the current minute's rollup row already holds every committed span.
+  const live = end >= nowMs - 1000;
+  const rollupEnd = live ? floorMin(end) + MINUTE_MS : floorMin(end);
+  const chunks: Array<{ i: number; c: Chunk }> = [];
+  // One read transaction: the rollup and the spans of the tail are one snapshot.
+  db.transaction(() => {
+    times.forEach((t, i) => {
+      const to = Math.min(t + step, rollupEnd);
+      const parts: Chunk[] = [];
+      // Settled minutes come from the cache only when the step is whole or reaches the present.
+      if (to === t + step || live) {
+        const settled = settledChunk(db, t, t + step, nowMs);
+        parts.push(settled);
+        const fresh = newChunk(settled.upTo);
+        readRollup(db, fresh, settled.upTo, to);
+        if (fresh.rows) parts.push(fresh);
+      } else {
+        const c = newChunk(t);
+        readRollup(db, c, t, to);
+        parts.push(c);
+      }
+      if (!live && t + step > rollupEnd && end > rollupEnd) {
+        const tail = newChunk(rollupEnd);
+        readSpans(db, tail, rollupEnd, end);
+        parts.push(tail);
+      }
+      for (const c of parts) chunks.push({ i, c });
+    });
+  })();
+
+  const ops = new Map<string, Group>();
+  const series = { t: times, count: times.map(() => 0), errors: times.map(() => 0), p50_ms: times.map(() => 0), p99_ms: times.map(() => 0) };
+  const stepHist = times.map(() => ({ hist: new Float64Array(DENSE_SLOTS), min: Infinity, max: -Infinity }));
+  let total = 0;
+  let rows = 0;
+  for (const { i, c } of chunks) {
+    series.count[i] += c.count;
+    series.errors[i] += c.errors;
+    const sh = stepHist[i];
+    for (let s = 0; s < DENSE_SLOTS; s++) sh.hist[s] += c.hist[s];
+    if (c.min < sh.min) sh.min = c.min;
+    if (c.max > sh.max) sh.max = c.max;
+    total += c.count;
+    rows += c.rows;
+    for (const [k, g] of c.groups) {
+      let o = ops.get(k);
+      if (!o) ops.set(k, (o = { service: g.service, operation: g.operation, count: 0, errors: 0, min: Infinity, max: -Infinity, slow: g.slow, dense: new Float64Array(DENSE_SLOTS) }));
+      o.count += g.count;
+      o.errors += g.errors;
+      if (g.min < o.min) o.min = g.min;
+      if (g.max > o.max) {
+        o.max = g.max;
+        o.slow = g.slow;
+      }
+      const d = o.dense!;
+      if (g.dense) for (let s = 0; s < DENSE_SLOTS; s++) d[s] += g.dense[s];
+      else for (let j = 0; j < g.slots!.length; j++) d[g.slots![j]] += g.counts![j];
+    }
+  }
+  stepHist.forEach((h, i) => {
+    if (!series.count[i]) return;
+    series.p50_ms[i] = denseQuantile(h.hist, 0.5, h.min, h.max);
+    series.p99_ms[i] = denseQuantile(h.hist, 0.99, h.min, h.max);
+  });
+
+  const seconds = Math.max(1, (end - start) / 1000);
+  const redOf = (g: Group, key: { service: string; operation?: string }): RedRow => ({
+    ...key, count: g.count, rate_per_s: g.count / seconds, errors: g.errors, error_ratio: g.count ? g.errors / g.count : 0,
+    p50_ms: denseQuantile(g.dense!, 0.5, g.min, g.max), p90_ms: denseQuantile(g.dense!, 0.9, g.min, g.max), p99_ms: denseQuantile(g.dense!, 0.99, g.min, g.max),
+  });
+  const services = new Map<string, Group>();
+  for (const o of ops.values()) {
+    let s = services.get(o.service);
+    if (!s) services.set(o.service, (s = { service: o.service, operation: '', count: 0, errors: 0, min: Infinity, max: -Infinity, slow: o.slow, dense: new Float64Array(DENSE_SLOTS) }));
+    s.count += o.count;
+    s.errors += o.errors;
+    s.min = Math.min(s.min, o.min);
+    s.max = Math.max(s.max, o.max);
+    for (let i = 0; i < DENSE_SLOTS; i++) s.dense![i] += o.dense![i];
+  }
+  const byCount = (x: RedRow, y: RedRow) => y.count - x.count;
+  const opList = [...ops.values()];
+  return {
+    range: r, step_ms: step, total, sampled: false, read: rows, source: 'rollup', covered: { startMs: start, endMs: end },
+    services: [...services.values()].map((s) => redOf(s, { service: s.service })).sort(byCount),
+    operations: opList.map((o) => redOf(o, { service: o.service, operation: o.operation })).sort(byCount).slice(0, 50),
+    // The slowest span of each operation, slowest first.
+    slowest: opList.sort((x, y) => y.max - x.max).slice(0, 10).map((o) => ({
+      service: o.service, operation: o.operation, duration_ms: o.max, trace_id: o.slow.trace_id, span_id: o.slow.span_id, time_ms: o.slow.time_ms, error: o.slow.error,
+    })),
+    series,
+  };
+}
