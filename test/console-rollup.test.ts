@@ -126,7 +126,7 @@ t.test('a store written before the rollup gets it built when the exporter opens 
   await ex.flush();
   await ex.shutdown!();
   const rw = new Database(path);
-  rw.exec('DROP TABLE span_rollup_1m');
+  rw.exec('DROP TABLE span_rollup_1m; DROP TABLE span_rollup_1h');
   rw.close();
 
   ex = make(path, { max_age: '2h', max_size_mib: 0, check_interval: '100ms' });
@@ -141,6 +141,8 @@ t.test('a store written before the rollup gets it built when the exporter opens 
   t.equal(q('SELECT count(*) FROM span_rollup_1m'), 1, 'the rollup keeps only the recent minute');
   t.equal(q('SELECT sum(count) FROM span_rollup_1m'), 1);
   t.equal(q('SELECT name FROM span_rollup_1m'), 'b' as unknown as number, 'built from the stored spans');
+  t.equal(q('SELECT count(*) FROM span_rollup_1h'), 1, 'the hourly rollup too keeps only the recent hour');
+  t.equal(q('SELECT sum(count) FROM span_rollup_1h'), 1);
   await ex.shutdown!();
 });
 

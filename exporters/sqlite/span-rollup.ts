@@ -5,6 +5,9 @@
  * it summarises, so a reader sees both or neither; retention drops a minute once all of it is older
  * than the cut-off, as it does for the metric rollup.
  *
+ * `span_rollup_1h` holds the same per hour (written alongside, dropped once its whole hour is
+ * past the cut-off), so a reader covers whole hours from it and the rest from the minutes.
+ *
  * Durations go into exponential buckets of scale 3 (OTLP's exponential histogram layout): bucket i
  * holds durations in (2^(i/8), 2^((i+1)/8)] milliseconds, so a bucket is 9.05 % wide and a quantile
  * read from the histogram lies in the same bucket as the exact one (relative error < 9.05 %).
@@ -18,7 +21,10 @@
 import type Database from 'better-sqlite3';
 
 export const SPAN_ROLLUP_TABLE = 'span_rollup_1m';
+/** The same figures per hour, so that a day or a week is read in a few thousand rows. */
+export const SPAN_ROLLUP_HOUR_TABLE = 'span_rollup_1h';
 export const MINUTE_NS = 60_000_000_000n;
+export const HOUR_NS = 60n * MINUTE_NS;
 export const HIST_SCALE = 3;
 const PER_OCTAVE = 1 << HIST_SCALE;
 export const MIN_INDEX = -80;
@@ -29,8 +35,8 @@ export const DENSE_SLOTS = MAX_INDEX - MIN_INDEX + 2;
 /** Relative width of a bucket: the bound on a rollup quantile's relative error. */
 export const BUCKET_GROWTH = Math.pow(2, 1 / PER_OCTAVE);
 
-export const SPAN_ROLLUP_DDL = `
-CREATE TABLE IF NOT EXISTS ${SPAN_ROLLUP_TABLE} (
+const tableDdl = (table: string) => `
+CREATE TABLE IF NOT EXISTS ${table} (
   bucket_unix_nano INTEGER NOT NULL,
   service_name TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -47,8 +53,10 @@ CREATE TABLE IF NOT EXISTS ${SPAN_ROLLUP_TABLE} (
   PRIMARY KEY (bucket_unix_nano, service_name, name, kind, status_code)
 ) WITHOUT ROWID;`;
 
+export const SPAN_ROLLUP_DDL = tableDdl(SPAN_ROLLUP_TABLE) + tableDdl(SPAN_ROLLUP_HOUR_TABLE);
+
 /** The upsert the writer runs once per group of a batch (merging into a row an earlier commit wrote). */
-export const SPAN_ROLLUP_UPSERT = `INSERT INTO ${SPAN_ROLLUP_TABLE} (bucket_unix_nano, service_name, name, kind, status_code, count,
+export const spanRollupUpsert = (table: string) => `INSERT INTO ${table} (bucket_unix_nano, service_name, name, kind, status_code, count,
     duration_sum_ms, duration_min_ms, duration_max_ms, max_trace_id, max_span_id, max_start_unix_nano, histogram)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (bucket_unix_nano, service_name, name, kind, status_code) DO UPDATE SET
@@ -60,6 +68,8 @@ export const SPAN_ROLLUP_UPSERT = `INSERT INTO ${SPAN_ROLLUP_TABLE} (bucket_unix
     max_start_unix_nano = CASE WHEN excluded.duration_max_ms > duration_max_ms THEN excluded.max_start_unix_nano ELSE max_start_unix_nano END,
     duration_max_ms = max(duration_max_ms, excluded.duration_max_ms),
     histogram = vigil_hist_merge(histogram, excluded.histogram)`;
+export const SPAN_ROLLUP_UPSERT = spanRollupUpsert(SPAN_ROLLUP_TABLE);
+export const SPAN_ROLLUP_HOUR_UPSERT = spanRollupUpsert(SPAN_ROLLUP_HOUR_TABLE);
 
 /** The bucket index of a duration in milliseconds (ZERO_INDEX for 0 or less). */
 export function bucketIndex(ms: number): number {
@@ -151,15 +161,21 @@ interface Group {
 /** Folds the spans of one write into rollup rows; `flush` upserts them (same transaction as the spans). */
 export class SpanRollupBatch {
   private readonly groups = new Map<string, Group>();
+  private readonly hours = new Map<string, Group>();
 
   add(service: string, name: string, kind: number, status: number, start: bigint, end: bigint, traceId: string, spanId: string): void {
-    const bucket = start - (((start % MINUTE_NS) + MINUTE_NS) % MINUTE_NS);
-    const key = `${bucket}\u0000${service}\u0000${name}\u0000${kind}\u0000${status}`;
     const ms = Number(end - start) / 1e6;
-    let g = this.groups.get(key);
+    this.addTo(this.groups, MINUTE_NS, service, name, kind, status, start, ms, traceId, spanId);
+    this.addTo(this.hours, HOUR_NS, service, name, kind, status, start, ms, traceId, spanId);
+  }
+
+  private addTo(groups: Map<string, Group>, width: bigint, service: string, name: string, kind: number, status: number, start: bigint, ms: number, traceId: string, spanId: string): void {
+    const bucket = start - (((start % width) + width) % width);
+    const key = `${bucket}\u0000${service}\u0000${name}\u0000${kind}\u0000${status}`;
+    let g = groups.get(key);
     if (!g) {
       g = { bucket, service, name, kind, status, count: 0, sum: 0, min: ms, max: ms, maxTrace: traceId, maxSpan: spanId, maxStart: start, hist: new Float64Array(DENSE_SLOTS) };
-      this.groups.set(key, g);
+      groups.set(key, g);
     }
     g.count++;
     g.sum += ms;
@@ -177,11 +193,14 @@ export class SpanRollupBatch {
     return this.groups.size;
   }
 
-  flush(upsert: Database.Statement): void {
-    for (const g of this.groups.values()) {
-      upsert.run(g.bucket, g.service, g.name, g.kind, g.status, g.count, g.sum, g.min, g.max, g.maxTrace, g.maxSpan, g.maxStart, encodeDense(g.hist));
+  /** Upserts the minute rows, then the hour rows. */
+  flush(minutes: Database.Statement, hours: Database.Statement): void {
+    for (const [groups, upsert] of [[this.groups, minutes], [this.hours, hours]] as const) {
+      for (const g of groups.values()) {
+        upsert.run(g.bucket, g.service, g.name, g.kind, g.status, g.count, g.sum, g.min, g.max, g.maxTrace, g.maxSpan, g.maxStart, encodeDense(g.hist));
+      }
+      groups.clear();
     }
-    this.groups.clear();
   }
 }
 
@@ -191,28 +210,30 @@ export function registerRollupFunctions(db: Database.Database): void {
 }
 
 /**
- * Builds the rollup of the spans already stored with start time in [from, to) (a store written
- * before the rollup existed, or a seeded one), in chunks of an hour so memory stays small.
+ * Builds the rollup of the spans already stored (a store written before the rollup existed, or a
+ * seeded one), an hour of spans at a time so memory stays small.
  */
-export function backfillSpanRollup(db: Database.Database, from?: bigint, to?: bigint): number {
+export function backfillSpanRollup(db: Database.Database): number {
   const bounds = db.prepare('SELECT min(start_time_unix_nano), max(start_time_unix_nano) FROM spans').raw().safeIntegers(true).get() as [bigint | null, bigint | null];
   if (bounds[0] === null || bounds[1] === null) return 0;
-  const lo = from ?? bounds[0] - (((bounds[0] % MINUTE_NS) + MINUTE_NS) % MINUTE_NS);
-  const hi = to ?? bounds[1] + 1n;
+  const lo = bounds[0] - (((bounds[0] % HOUR_NS) + HOUR_NS) % HOUR_NS);
+  const hi = bounds[1] + 1n;
   registerRollupFunctions(db);
+  // Built from scratch: whatever a partial earlier build left is replaced.
+  db.exec(`DELETE FROM ${SPAN_ROLLUP_TABLE}; DELETE FROM ${SPAN_ROLLUP_HOUR_TABLE};`);
   const upsert = db.prepare(SPAN_ROLLUP_UPSERT);
+  const upsertHour = db.prepare(SPAN_ROLLUP_HOUR_UPSERT);
   const read = db.prepare(`SELECT service_name, name, kind, status_code, start_time_unix_nano, end_time_unix_nano, trace_id, span_id
     FROM spans WHERE start_time_unix_nano >= ? AND start_time_unix_nano < ?`).raw().safeIntegers(true);
-  const HOUR = 60n * MINUTE_NS;
   let n = 0;
-  for (let t = lo; t < hi; t += HOUR) {
-    const end = t + HOUR < hi ? t + HOUR : hi;
+  for (let t = lo; t < hi; t += HOUR_NS) {
+    const end = t + HOUR_NS < hi ? t + HOUR_NS : hi;
     const batch = new SpanRollupBatch();
     for (const r of read.iterate(t, end) as IterableIterator<[string, string, bigint, bigint, bigint, bigint, string, string]>) {
       batch.add(r[0], r[1], Number(r[2]), Number(r[3]), r[4], r[5], r[6], r[7]);
       n++;
     }
-    batch.flush(upsert);
+    batch.flush(upsert, upsertHour);
   }
   return n;
 }

@@ -32,7 +32,7 @@ import {
   EXP_HISTOGRAM_COLS, HISTOGRAM_COLS, LOG_COLS, METRIC_COLS, NUMBER_COLS, RESOURCE_COLS, SCOPE_COLS, SPAN_COLS, SUMMARY_COLS,
 } from './columns';
 import type { RowBatch } from './rows';
-import { backfillSpanRollup, registerRollupFunctions, SpanRollupBatch, SPAN_ROLLUP_UPSERT } from './span-rollup';
+import { backfillSpanRollup, registerRollupFunctions, SpanRollupBatch, SPAN_ROLLUP_HOUR_TABLE, SPAN_ROLLUP_HOUR_UPSERT, SPAN_ROLLUP_UPSERT } from './span-rollup';
 import { DDL, META_DDL, MIGRATE_1_TO_2, ROLLUP_BUCKET_NANOS, ROLLUP_RESET_COLUMNS, SCHEMA_VERSION, TABLES, traceKey } from './schema';
 
 export interface WorkerOptions {
@@ -134,7 +134,7 @@ class StoreWriter {
       throw new Error(`database schema version ${version} is not the supported version ${SCHEMA_VERSION}`);
     }
     // Added without a version bump (an additive table): a store written before it gets its rollup built once here.
-    const hadSpanRollup = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(TABLES.spanRollup) !== undefined;
+    const hadSpanRollup = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SPAN_ROLLUP_HOUR_TABLE) !== undefined;
     db.exec(DDL);
     registerRollupFunctions(db);
     if (!hadSpanRollup) db.transaction(() => backfillSpanRollup(db))();
@@ -158,6 +158,7 @@ class StoreWriter {
         status_code, attributes, service_name, resource_id, scope_id, trace_state, status_message, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0, NULL, 0, NULL, 0)`),
       spanRollup: db.prepare(SPAN_ROLLUP_UPSERT),
+      spanRollupHour: db.prepare(SPAN_ROLLUP_HOUR_UPSERT),
       log: db.prepare(`INSERT INTO logs (ts_unix_nano, time_unix_nano, observed_time_unix_nano, severity_number, severity_text, body_type, body,
         attributes, dropped_attributes_count, flags, trace_id, span_id, event_name, service_name, resource_id, scope_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -488,7 +489,7 @@ class StoreWriter {
       }
       if (inserted) rollup.add(svc[ri], rows[i + 7] as string, rows[i + 8] as number, rows[i + 11] as number, rows[i + 9] as bigint, rows[i + 10] as bigint, traceId, rows[i + 3] as string);
     }
-    rollup.flush(this.st.spanRollup);
+    rollup.flush(this.st.spanRollup, this.st.spanRollupHour);
   }
 
   private insertLogs(rows: unknown[], res: number[], svc: string[], scopes: number[]): void {
@@ -635,9 +636,11 @@ class StoreWriter {
       }
     };
     chunked('DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans WHERE start_time_unix_nano < ? LIMIT 5000)');
-    // A rollup minute goes once all of it is older than the cut-off (its spans are then all gone).
+    // A rollup minute (hour) goes once all of it is older than the cut-off (its spans are then all gone).
     chunked(`DELETE FROM ${TABLES.spanRollup} WHERE (bucket_unix_nano, service_name, name, kind, status_code) IN
       (SELECT bucket_unix_nano, service_name, name, kind, status_code FROM ${TABLES.spanRollup} WHERE bucket_unix_nano <= ? - ${ROLLUP_BUCKET_NANOS} LIMIT 5000)`);
+    chunked(`DELETE FROM ${SPAN_ROLLUP_HOUR_TABLE} WHERE (bucket_unix_nano, service_name, name, kind, status_code) IN
+      (SELECT bucket_unix_nano, service_name, name, kind, status_code FROM ${SPAN_ROLLUP_HOUR_TABLE} WHERE bucket_unix_nano <= ? - ${60n * ROLLUP_BUCKET_NANOS} LIMIT 5000)`);
     chunked('DELETE FROM logs WHERE rowid IN (SELECT rowid FROM logs WHERE ts_unix_nano < ? LIMIT 5000)');
     const series = this.seriesIdsAll();
     const perSeries = [TABLES.numberPoints, TABLES.histogramPoints, TABLES.expHistogramPoints, TABLES.summaryPoints]

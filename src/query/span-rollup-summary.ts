@@ -4,8 +4,9 @@
  * summary follows the number of (minute, service, operation) groups in the range, not the number
  * of spans.
  *
- * The range is covered in steps of the trend chart (bucketMs, ≥ 1 minute here, so the range's start
- * is moved back to the step boundary: the figures say which span of time they cover). A step whose
+ * The range is covered in steps of the trend chart (bucketMs, ≥ 1 minute here, and whole hours for
+ * ranges of 12 h or more, so that those read the hourly rollup; the range's start is moved back to
+ * the step boundary: `covered` says which span of time the figures are for). A step whose
  * minutes are all settled (older than SETTLE_MS) is read once and kept in a small cache for a few
  * minutes; the step still being written is extended minute by minute, and the newest minutes are
  * read on every call. Because the writer updates the current minute's rollup row in the same
@@ -18,14 +19,15 @@
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import {
-  addBlob, bucketIndex, DENSE_SLOTS, denseQuantile, slotOf, SPAN_ROLLUP_TABLE,
+  bucketIndex, DENSE_SLOTS, denseQuantile, slotOf, SPAN_ROLLUP_HOUR_TABLE, SPAN_ROLLUP_TABLE,
 } from '../../exporters/sqlite/span-rollup';
 import type { Range, RedRow, SpanSummary } from './summary';
 
 const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
 export const SETTLE_MS = 2 * MINUTE_MS;
 const CACHE_TTL_MS = 5 * MINUTE_MS;
-/** Raw spans read for the tail of a past minute at most (the rest is counted but not in the quantiles). */
+/** Spans read at most for the tail of a past minute (a custom range ending mid-minute). */
 const TAIL_LIMIT = 50_000;
 
 const ns = (ms: number) => BigInt(Math.floor(ms)) * 1_000_000n;
@@ -40,6 +42,9 @@ interface Group {
   min: number;
   max: number;
   slow: { trace_id: string; span_id: string; time_ms: number; error: boolean };
+  /** While being filled: (slot, count) pairs, a slot may repeat. */
+  pairs?: number[];
+  /** Accumulators of the summary (per operation and service) are dense. */
   dense?: Float64Array;
   /** Once compacted: the non-empty slots and their counts. */
   slots?: Uint16Array;
@@ -68,45 +73,61 @@ function group(c: Chunk, service: string, operation: string): Group {
   const k = `${service}\u0000${operation}`;
   let g = c.groups.get(k);
   if (!g) {
-    g = { service, operation, count: 0, errors: 0, min: Infinity, max: -Infinity, slow: { trace_id: '', span_id: '', time_ms: 0, error: false }, dense: new Float64Array(DENSE_SLOTS) };
+    g = { service, operation, count: 0, errors: 0, min: Infinity, max: -Infinity, slow: { trace_id: '', span_id: '', time_ms: 0, error: false }, pairs: [] };
     c.groups.set(k, g);
-  } else if (!g.dense) expand(g);
+  } else if (!g.pairs) expand(g);
   return g;
 }
 
 function expand(g: Group): void {
-  const d = new Float64Array(DENSE_SLOTS);
-  for (let i = 0; i < g.slots!.length; i++) d[g.slots![i]] = g.counts![i];
-  g.dense = d;
+  const pairs: number[] = [];
+  for (let i = 0; i < g.slots!.length; i++) pairs.push(g.slots![i], g.counts![i]);
+  g.pairs = pairs;
   g.slots = g.counts = undefined;
 }
 
-/** Settled chunks keep only their non-empty slots (a few dozen instead of DENSE_SLOTS). */
+const scratch = new Float64Array(DENSE_SLOTS);
+
+/** Settled chunks keep each slot once, in typed arrays (less memory, faster to merge). */
 function compact(c: Chunk): void {
   for (const g of c.groups.values()) {
-    if (!g.dense) continue;
-    let n = 0;
-    for (let s = 0; s < DENSE_SLOTS; s++) if (g.dense[s] > 0) n++;
-    const slots = new Uint16Array(n);
-    const counts = new Float64Array(n);
-    let j = 0;
-    for (let s = 0; s < DENSE_SLOTS; s++) {
-      if (g.dense[s] > 0) {
-        slots[j] = s;
-        counts[j++] = g.dense[s];
-      }
+    const p = g.pairs;
+    if (!p) continue;
+    const touched: number[] = [];
+    for (let j = 0; j < p.length; j += 2) {
+      if (scratch[p[j]] === 0) touched.push(p[j]);
+      scratch[p[j]] += p[j + 1];
     }
+    touched.sort((a, b) => a - b);
+    const slots = new Uint16Array(touched.length);
+    const counts = new Float64Array(touched.length);
+    touched.forEach((slot, j) => {
+      slots[j] = slot;
+      counts[j] = scratch[slot];
+      scratch[slot] = 0;
+    });
     g.slots = slots;
     g.counts = counts;
-    g.dense = undefined;
+    g.pairs = undefined;
   }
 }
 
+/** Minutes [fromMs, toMs) of the rollup: whole hours from span_rollup_1h, the rest from span_rollup_1m. */
 function readRollup(db: Database.Database, c: Chunk, fromMs: number, toMs: number): void {
+  const h0 = Math.ceil(fromMs / HOUR_MS) * HOUR_MS;
+  const h1 = Math.floor(toMs / HOUR_MS) * HOUR_MS;
+  if (h1 > h0) {
+    readTable(db, SPAN_ROLLUP_TABLE, c, fromMs, h0);
+    readTable(db, SPAN_ROLLUP_HOUR_TABLE, c, h0, h1);
+    readTable(db, SPAN_ROLLUP_TABLE, c, h1, toMs);
+  } else readTable(db, SPAN_ROLLUP_TABLE, c, fromMs, toMs);
+}
+
+function readTable(db: Database.Database, table: string, c: Chunk, fromMs: number, toMs: number): void {
   if (toMs <= fromMs) return;
   const rows = db.prepare(`SELECT service_name, name, status_code, count, duration_min_ms, duration_max_ms, max_trace_id, max_span_id,
-      max_start_unix_nano / 1000000, histogram FROM ${SPAN_ROLLUP_TABLE} WHERE bucket_unix_nano >= ? AND bucket_unix_nano < ?`)
-    .raw().safeIntegers(false).iterate(ns(fromMs), ns(toMs)) as IterableIterator<[string, string, number, number, number, number, string, string, number, Uint8Array]>;
+      max_start_unix_nano / 1000000, histogram FROM ${table} WHERE bucket_unix_nano >= ? AND bucket_unix_nano < ?`)
+    .raw().safeIntegers(false).all(ns(fromMs), ns(toMs)) as Array<[string, string, number, number, number, number, string, string, number, Uint8Array]>;
   for (const [service, name, status, count, min, max, trace, span, startMs, hist] of rows) {
     const g = group(c, service, name);
     const errors = status === 2 ? count : 0;
@@ -117,13 +138,20 @@ function readRollup(db: Database.Database, c: Chunk, fromMs: number, toMs: numbe
       g.max = max;
       g.slow = { trace_id: trace, span_id: span, time_ms: startMs, error: status === 2 };
     }
-    addBlob(g.dense!, hist);
-    addBlob(c.hist, hist);
+    const b = Buffer.isBuffer(hist) ? hist : Buffer.from(hist.buffer, hist.byteOffset, hist.byteLength);
+    const pairs = g.pairs!;
+    for (let o = 0; o + 6 <= b.length; o += 6) {
+      const slot = slotOf(b.readInt16LE(o));
+      const n = b.readUInt32LE(o + 2);
+      pairs.push(slot, n);
+      c.hist[slot] += n;
+    }
     c.count += count;
     c.errors += errors;
     if (min < c.min) c.min = min;
     if (max > c.max) c.max = max;
     c.rows++;
+    rowsRead++;
   }
 }
 
@@ -131,7 +159,7 @@ function readRollup(db: Database.Database, c: Chunk, fromMs: number, toMs: numbe
 function readSpans(db: Database.Database, c: Chunk, fromMs: number, toMs: number): void {
   if (toMs <= fromMs) return;
   const rows = db.prepare(`SELECT service_name, name, status_code, (end_time_unix_nano - start_time_unix_nano) / 1000000.0, trace_id, span_id, start_time_unix_nano / 1000000
-    FROM spans WHERE start_time_unix_nano >= ? AND start_time_unix_nano < ? LIMIT ?`).raw().safeIntegers(false).iterate(ns(fromMs), ns(toMs), TAIL_LIMIT) as IterableIterator<[string, string, number, number, string, string, number]>;
+    FROM spans WHERE start_time_unix_nano >= ? AND start_time_unix_nano < ? LIMIT ?`).raw().safeIntegers(false).all(ns(fromMs), ns(toMs), TAIL_LIMIT) as Array<[string, string, number, number, string, string, number]>;
   for (const [service, name, status, ms, trace, span, startMs] of rows) {
     const g = group(c, service, name);
     const err = status === 2 ? 1 : 0;
@@ -143,15 +171,19 @@ function readSpans(db: Database.Database, c: Chunk, fromMs: number, toMs: number
       g.slow = { trace_id: trace, span_id: span, time_ms: startMs, error: err === 1 };
     }
     const slot = slotOf(bucketIndex(ms));
-    g.dense![slot]++;
+    g.pairs!.push(slot, 1);
     c.hist[slot]++;
     c.count++;
     c.errors += err;
     if (ms < c.min) c.min = ms;
     if (ms > c.max) c.max = ms;
     c.rows++;
+    rowsRead++;
   }
 }
+
+/** Rows read from the store by the current summary (cached steps not counted). */
+let rowsRead = 0;
 
 const caches = new WeakMap<Database.Database, LRUCache<string, Chunk>>();
 
@@ -163,7 +195,7 @@ function cacheOf(db: Database.Database): LRUCache<string, Chunk> {
 
 /** Whether the store has the span rollup (a store file from before it, opened read-only, has not). */
 export function hasSpanRollup(db: Database.Database): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SPAN_ROLLUP_TABLE) !== undefined;
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SPAN_ROLLUP_HOUR_TABLE) !== undefined;
 }
 
 /** The settled part [from, settledTo) of one step, cached; extended as more minutes settle. */
@@ -193,6 +225,7 @@ export function spanSummaryFromRollup(db: Database.Database, r: Range, step: num
   const live = end >= nowMs - 1000;
   const rollupEnd = live ? floorMin(end) + MINUTE_MS : floorMin(end);
   const chunks: Array<{ i: number; c: Chunk }> = [];
+  rowsRead = 0;
   // One read transaction: the rollup and the spans of the tail are one snapshot.
   db.transaction(() => {
     times.forEach((t, i) => {
@@ -202,9 +235,11 @@ export function spanSummaryFromRollup(db: Database.Database, r: Range, step: num
       if (to === t + step || live) {
         const settled = settledChunk(db, t, t + step, nowMs);
         parts.push(settled);
-        const fresh = newChunk(settled.upTo);
-        readRollup(db, fresh, settled.upTo, to);
-        if (fresh.rows) parts.push(fresh);
+        if (settled.upTo < to) {
+          const fresh = newChunk(settled.upTo);
+          readRollup(db, fresh, settled.upTo, to);
+          if (fresh.rows) parts.push(fresh);
+        }
       } else {
         const c = newChunk(t);
         readRollup(db, c, t, to);
@@ -223,7 +258,6 @@ export function spanSummaryFromRollup(db: Database.Database, r: Range, step: num
   const series = { t: times, count: times.map(() => 0), errors: times.map(() => 0), p50_ms: times.map(() => 0), p99_ms: times.map(() => 0) };
   const stepHist = times.map(() => ({ hist: new Float64Array(DENSE_SLOTS), min: Infinity, max: -Infinity }));
   let total = 0;
-  let rows = 0;
   for (const { i, c } of chunks) {
     series.count[i] += c.count;
     series.errors[i] += c.errors;
@@ -232,7 +266,6 @@ export function spanSummaryFromRollup(db: Database.Database, r: Range, step: num
     if (c.min < sh.min) sh.min = c.min;
     if (c.max > sh.max) sh.max = c.max;
     total += c.count;
-    rows += c.rows;
     for (const [k, g] of c.groups) {
       let o = ops.get(k);
       if (!o) ops.set(k, (o = { service: g.service, operation: g.operation, count: 0, errors: 0, min: Infinity, max: -Infinity, slow: g.slow, dense: new Float64Array(DENSE_SLOTS) }));
@@ -244,7 +277,8 @@ export function spanSummaryFromRollup(db: Database.Database, r: Range, step: num
         o.slow = g.slow;
       }
       const d = o.dense!;
-      if (g.dense) for (let s = 0; s < DENSE_SLOTS; s++) d[s] += g.dense[s];
+      const p = g.pairs;
+      if (p) for (let j = 0; j < p.length; j += 2) d[p[j]] += p[j + 1];
       else for (let j = 0; j < g.slots!.length; j++) d[g.slots![j]] += g.counts![j];
     }
   }
@@ -272,7 +306,7 @@ export function spanSummaryFromRollup(db: Database.Database, r: Range, step: num
   const byCount = (x: RedRow, y: RedRow) => y.count - x.count;
   const opList = [...ops.values()];
   return {
-    range: r, step_ms: step, total, sampled: false, read: rows, source: 'rollup', covered: { startMs: start, endMs: end },
+    range: r, step_ms: step, total, sampled: false, read: rowsRead, source: 'rollup', covered: { startMs: start, endMs: end },
     services: [...services.values()].map((s) => redOf(s, { service: s.service })).sort(byCount),
     operations: opList.map((o) => redOf(o, { service: o.service, operation: o.operation })).sort(byCount).slice(0, 50),
     // The slowest span of each operation, slowest first.

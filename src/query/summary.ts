@@ -9,7 +9,7 @@ import type Database from 'better-sqlite3';
 import { parseAttributes } from '../../exporters/sqlite/store';
 import { SECURITY_EVENT_NAME } from './search';
 import { EVENT_NAME as ANOMALY_EVENT_NAME } from '../../processors/anomaly/events';
-import { hasSpanRollup, spanSummaryFromRollup } from './span-rollup-summary';
+import { hasSpanRollup, HOUR_MS, spanSummaryFromRollup } from './span-rollup-summary';
 
 export const SAMPLE_LIMIT = 20_000;
 export const EVENT_LIMIT = 5_000;
@@ -90,7 +90,11 @@ function red(key: { service: string; operation?: string }, a: Acc, seconds: numb
  */
 export function spanSummary(db: Database.Database, r: Range, limit = SAMPLE_LIMIT, nowMs = Date.now()): SpanSummary {
   const step = bucketMs(r);
-  if (step >= 60_000 && hasSpanRollup(db)) return spanSummaryFromRollup(db, r, step, bucketTimes(r, step), nowMs);
+  if (step >= 60_000 && hasSpanRollup(db)) {
+    // Whole hours from 12 h up: each step is then one row per group of the hourly rollup.
+    const rollupStep = r.endMs - r.startMs >= 12 * HOUR_MS ? Math.max(step, HOUR_MS) : step;
+    return spanSummaryFromRollup(db, r, rollupStep, bucketTimes(r, rollupStep), nowMs);
+  }
   return spanSummaryRaw(db, r, limit);
 }
 
