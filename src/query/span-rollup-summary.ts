@@ -19,7 +19,7 @@
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import {
-  bucketIndex, DENSE_SLOTS, denseQuantile, slotOf, SPAN_ROLLUP_HOUR_TABLE, SPAN_ROLLUP_TABLE,
+  bucketBounds, bucketIndex, DENSE_SLOTS, MIN_INDEX, slotOf, SPAN_ROLLUP_HOUR_TABLE, SPAN_ROLLUP_TABLE,
 } from '../../exporters/sqlite/span-rollup';
 import type { Range, RedRow, SpanSummary } from './summary';
 
@@ -45,7 +45,7 @@ interface Group {
   /** While being filled: (slot, count) pairs, a slot may repeat. */
   pairs?: number[];
   /** Accumulators of the summary (per operation and service) are dense. */
-  dense?: Float64Array;
+  dense?: number[];
   /** Once compacted: the non-empty slots and their counts. */
   slots?: Uint16Array;
   counts?: Float64Array;
@@ -218,6 +218,93 @@ function settledChunk(db: Database.Database, from: number, to: number, nowMs: nu
   return c;
 }
 
+/**
+ * Dense accumulators are plain arrays: V8 keeps them on its heap, while a Float64Array of this
+ * size gets an external buffer whose allocation and release cost more than the sums themselves.
+ */
+const zeros = (): number[] => new Array<number>(DENSE_SLOTS).fill(0);
+
+/** p50, p90 and p99 of a dense histogram in one pass (denseQuantile's rule: the bucket of the rank, interpolated, within min and max). */
+function quantiles(d: number[], total: number, min: number, max: number): [number, number, number] {
+  const out: [number, number, number] = [0, 0, 0];
+  if (!total) return out;
+  const qs = [0.5, 0.9, 0.99];
+  let q = 0;
+  let cum = 0;
+  for (let s = 0; s < DENSE_SLOTS && q < 3; s++) {
+    const c = d[s];
+    if (c === 0) continue;
+    while (q < 3 && cum + c >= qs[q] * total) {
+      const rank = qs[q] * total;
+      let v = 0;
+      if (s > 0) {
+        const [lo, hi] = bucketBounds(s + MIN_INDEX - 1);
+        v = lo + (hi - lo) * Math.max(0, rank - cum) / c;
+      }
+      out[q++] = Math.max(min, Math.min(max, v));
+    }
+    cum += c;
+  }
+  while (q < 3) out[q++] = max;
+  return out;
+}
+
+/** Summary-level accumulators of some chunks. */
+interface Merge {
+  refs: Chunk[];
+  ops: Map<string, Group>;
+  count: number[];
+  errors: number[];
+  stepHist: Array<{ hist: number[]; min: number; max: number }>;
+  total: number;
+}
+
+function emptyMerge(n: number): Merge {
+  return {
+    refs: [], ops: new Map(), count: new Array<number>(n).fill(0), errors: new Array<number>(n).fill(0),
+    stepHist: Array.from({ length: n }, () => ({ hist: zeros(), min: Infinity, max: -Infinity })), total: 0,
+  };
+}
+
+function cloneMerge(m: Merge): Merge {
+  const ops = new Map<string, Group>();
+  for (const [k, o] of m.ops) ops.set(k, { ...o, dense: o.dense!.slice() });
+  return { refs: [], ops, count: m.count.slice(), errors: m.errors.slice(), stepHist: m.stepHist.map((h) => ({ ...h, hist: h.hist.slice() })), total: m.total };
+}
+
+function mergeChunk(m: Merge, i: number, c: Chunk): void {
+  m.count[i] += c.count;
+  m.errors[i] += c.errors;
+  const sh = m.stepHist[i];
+  for (let s = 0; s < DENSE_SLOTS; s++) sh.hist[s] += c.hist[s];
+  if (c.min < sh.min) sh.min = c.min;
+  if (c.max > sh.max) sh.max = c.max;
+  m.total += c.count;
+  for (const [k, g] of c.groups) {
+    let o = m.ops.get(k);
+    if (!o) m.ops.set(k, (o = { service: g.service, operation: g.operation, count: 0, errors: 0, min: Infinity, max: -Infinity, slow: g.slow, dense: zeros() }));
+    o.count += g.count;
+    o.errors += g.errors;
+    if (g.min < o.min) o.min = g.min;
+    if (g.max > o.max) {
+      o.max = g.max;
+      o.slow = g.slow;
+    }
+    const d = o.dense!;
+    const p = g.pairs;
+    if (p) for (let j = 0; j < p.length; j += 2) d[p[j]] += p[j + 1];
+    else for (let j = 0; j < g.slots!.length; j++) d[g.slots![j]] += g.counts![j];
+  }
+}
+
+const merged = new WeakMap<Database.Database, LRUCache<string, Merge>>();
+
+function mergedOf(db: Database.Database): LRUCache<string, Merge> {
+  let m = merged.get(db);
+  if (!m) merged.set(db, (m = new LRUCache<string, Merge>({ max: 16 })));
+  return m;
+}
+
 export function spanSummaryFromRollup(db: Database.Database, r: Range, step: number, times: number[], nowMs = Date.now()): SpanSummary {
   const start = times[0] ?? floorMin(r.startMs);
   const end = r.endMs;
@@ -254,49 +341,37 @@ export function spanSummaryFromRollup(db: Database.Database, r: Range, step: num
     });
   })();
 
-  const ops = new Map<string, Group>();
-  const series = { t: times, count: times.map(() => 0), errors: times.map(() => 0), p50_ms: times.map(() => 0), p99_ms: times.map(() => 0) };
-  const stepHist = times.map(() => ({ hist: new Float64Array(DENSE_SLOTS), min: Infinity, max: -Infinity }));
-  let total = 0;
-  for (const { i, c } of chunks) {
-    series.count[i] += c.count;
-    series.errors[i] += c.errors;
-    const sh = stepHist[i];
-    for (let s = 0; s < DENSE_SLOTS; s++) sh.hist[s] += c.hist[s];
-    if (c.min < sh.min) sh.min = c.min;
-    if (c.max > sh.max) sh.max = c.max;
-    total += c.count;
-    for (const [k, g] of c.groups) {
-      let o = ops.get(k);
-      if (!o) ops.set(k, (o = { service: g.service, operation: g.operation, count: 0, errors: 0, min: Infinity, max: -Infinity, slow: g.slow, dense: new Float64Array(DENSE_SLOTS) }));
-      o.count += g.count;
-      o.errors += g.errors;
-      if (g.min < o.min) o.min = g.min;
-      if (g.max > o.max) {
-        o.max = g.max;
-        o.slow = g.slow;
-      }
-      const d = o.dense!;
-      const p = g.pairs;
-      if (p) for (let j = 0; j < p.length; j += 2) d[p[j]] += p[j + 1];
-      else for (let j = 0; j < g.slots!.length; j++) d[g.slots![j]] += g.counts![j];
-    }
+  // Whole settled steps are merged once and the merge reused while they stay the same (the live
+  // range only moves when a minute settles); the rest is merged onto a copy on every call.
+  const wholeCount = chunks.findIndex(({ i, c }) => c.groups !== undefined && !(cacheOf(db).peek(`${times[i]}:${times[i] + step}`) === c && c.upTo === times[i] + step));
+  const whole = chunks.slice(0, wholeCount < 0 ? chunks.length : wholeCount);
+  const mkey = `${step}:${start}:${times.length}`;
+  const merges = mergedOf(db);
+  let base = merges.get(mkey);
+  if (!base || base.refs.length !== whole.length || base.refs.some((c, j) => c !== whole[j].c)) {
+    base = emptyMerge(times.length);
+    base.refs = whole.map((w) => w.c);
+    for (const { i, c } of whole) mergeChunk(base, i, c);
+    merges.set(mkey, base);
   }
+  const acc = cloneMerge(base);
+  for (const { i, c } of chunks.slice(whole.length)) mergeChunk(acc, i, c);
+  const { ops, stepHist, total } = acc;
+  const series = { t: times, count: acc.count, errors: acc.errors, p50_ms: times.map(() => 0), p99_ms: times.map(() => 0) };
   stepHist.forEach((h, i) => {
     if (!series.count[i]) return;
-    series.p50_ms[i] = denseQuantile(h.hist, 0.5, h.min, h.max);
-    series.p99_ms[i] = denseQuantile(h.hist, 0.99, h.min, h.max);
+    [series.p50_ms[i], , series.p99_ms[i]] = quantiles(h.hist, series.count[i], h.min, h.max);
   });
 
   const seconds = Math.max(1, (end - start) / 1000);
-  const redOf = (g: Group, key: { service: string; operation?: string }): RedRow => ({
-    ...key, count: g.count, rate_per_s: g.count / seconds, errors: g.errors, error_ratio: g.count ? g.errors / g.count : 0,
-    p50_ms: denseQuantile(g.dense!, 0.5, g.min, g.max), p90_ms: denseQuantile(g.dense!, 0.9, g.min, g.max), p99_ms: denseQuantile(g.dense!, 0.99, g.min, g.max),
-  });
+  const redOf = (g: Group, key: { service: string; operation?: string }): RedRow => {
+    const [p50, p90, p99] = quantiles(g.dense!, g.count, g.min, g.max);
+    return { ...key, count: g.count, rate_per_s: g.count / seconds, errors: g.errors, error_ratio: g.count ? g.errors / g.count : 0, p50_ms: p50, p90_ms: p90, p99_ms: p99 };
+  };
   const services = new Map<string, Group>();
   for (const o of ops.values()) {
     let s = services.get(o.service);
-    if (!s) services.set(o.service, (s = { service: o.service, operation: '', count: 0, errors: 0, min: Infinity, max: -Infinity, slow: o.slow, dense: new Float64Array(DENSE_SLOTS) }));
+    if (!s) services.set(o.service, (s = { service: o.service, operation: '', count: 0, errors: 0, min: Infinity, max: -Infinity, slow: o.slow, dense: zeros() }));
     s.count += o.count;
     s.errors += o.errors;
     s.min = Math.min(s.min, o.min);
