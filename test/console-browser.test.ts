@@ -115,6 +115,11 @@ t.test('the console in chromium', async (t) => {
     await row.waitFor();
     t.match(await row.innerText(), /1\.50 s/, 'p99 of the slow operation');
     t.ok(await page.locator('table', { hasText: 'slowest' }).locator('td', { hasText: 'POST /api/checkout' }).count() >= 1, 'listed among the slowest');
+    // Capacity: the ingest rate now against the figure bench/ measured for the store path, with its source.
+    const capacity = await page.locator('section', { has: page.locator('h2', { hasText: 'Capacity' }) }).innerText();
+    t.match(capacity, /measured for this path\s+80\.0k \/s \(otlp → batch → sqlite\)/, 'the sqlite path figure');
+    t.match(capacity, /spans ingested now\s+\d/);
+    t.match(capacity, /Source: bench\/README\.md, `npm run bench -- sqlite --rate 80000`/);
     const chart = page.locator('figure.chart').first();
     const before = { min: Number(await chart.getAttribute('data-xmin')), points: Number(await chart.getAttribute('data-points')) };
     await shot('performance');

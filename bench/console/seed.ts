@@ -4,12 +4,13 @@
  * volume). The data ends now, so the console's "last 1h / 24h / 7d" ranges hit it:
  *
  * - spans: N spans over the last 24 h, 20 services × 10 operations, 2 % errors, durations spread
- *   over three orders of magnitude;
+ *   over three orders of magnitude, with their per-minute rollup (span_rollup_1m);
  * - metric points: S series × P points 1 s apart (a gauge), with the 1-minute rollup;
  * - log records: L over the last 24 h, 2 % of them security events and 0.2 % anomaly events.
  */
 import Database from 'better-sqlite3';
 import { DDL, SCHEMA_VERSION, traceKey } from '../../exporters/sqlite/schema';
+import { backfillSpanRollup } from '../../exporters/sqlite/span-rollup';
 
 export interface SeedOptions {
   spans: number;
@@ -48,6 +49,8 @@ export function seedStore(path: string, o: SeedOptions): void {
       span.run(traceId, traceKey(traceId), hex(k, 16), `op-${(k >> 5) % 10}`, ns(t), ns(t + dur), k % 50 === 0 ? 2 : 0, services[si], si + 1, JSON.stringify({ 'http.route': `/r/${k % 10}` }));
     }
   })();
+  // The per-minute span rollup, as the exporter's writer keeps it.
+  db.transaction(() => backfillSpanRollup(db))();
 
   const series = db.prepare(`INSERT INTO metric_series (series_id, hash, metric_name, metric_type, description, unit, aggregation_temporality, is_monotonic, attributes, metadata, service_name, resource_id, scope_id)
     VALUES (?, ?, 'bench.gauge', 'gauge', '', '1', 0, 0, ?, '{}', ?, ?, 1)`);

@@ -7,6 +7,7 @@
  * (query them with json_extract(attributes, '$."http.route"')).
  */
 export const SCHEMA_VERSION = 2;
+import { SPAN_ROLLUP_DDL, SPAN_ROLLUP_TABLE } from './span-rollup';
 
 /**
  * `spans.trace_key`: the last 13 hex digits of the trace id as an integer (52 bits, a safe JS
@@ -53,6 +54,7 @@ export const TABLES = {
   histogramPoints: 'metric_histogram_points',
   expHistogramPoints: 'metric_exp_histogram_points',
   summaryPoints: 'metric_summary_points',
+  spanRollup: SPAN_ROLLUP_TABLE,
 } as const;
 
 /** Width of a rollup bucket of metric_number_rollup_1m. */
@@ -130,6 +132,8 @@ CREATE TABLE IF NOT EXISTS logs (
 CREATE INDEX IF NOT EXISTS logs_ts ON logs (ts_unix_nano);
 CREATE INDEX IF NOT EXISTS logs_service_ts ON logs (service_name, ts_unix_nano);
 CREATE INDEX IF NOT EXISTS logs_trace_id ON logs (trace_id) WHERE trace_id <> '';
+-- Events (security threats, anomalies) by name and time; records without an event name stay out.
+CREATE INDEX IF NOT EXISTS logs_event_ts ON logs (event_name, ts_unix_nano) WHERE event_name <> '';
 
 CREATE TABLE IF NOT EXISTS metric_series (
   series_id INTEGER PRIMARY KEY,
@@ -220,6 +224,7 @@ CREATE TABLE IF NOT EXISTS metric_summary_points (
   flags INTEGER NOT NULL,
   PRIMARY KEY (series_id, time_unix_nano)
 ) WITHOUT ROWID;
+${SPAN_ROLLUP_DDL}
 `;
 
 /** Tables of metric points, with the columns the writer fills (in order). */

@@ -33,6 +33,7 @@ import {
 } from './columns';
 import type { RowBatch } from './rows';
 import { AgeCutoffs, AgePolicy, ageCutoffs, hasAgeLimit, logDeletions, uniformCutoffs } from './retention';
+import { backfillSpanRollup, registerRollupFunctions, SpanRollupBatch, SPAN_ROLLUP_HOUR_TABLE, SPAN_ROLLUP_HOUR_UPSERT, SPAN_ROLLUP_UPSERT } from './span-rollup';
 import { DDL, META_DDL, MIGRATE_1_TO_2, ROLLUP_BUCKET_NANOS, ROLLUP_RESET_COLUMNS, SCHEMA_VERSION, TABLES, traceKey } from './schema';
 
 export interface WorkerOptions {
@@ -135,7 +136,11 @@ class StoreWriter {
     if (version !== undefined && Number(version) !== SCHEMA_VERSION) {
       throw new Error(`database schema version ${version} is not the supported version ${SCHEMA_VERSION}`);
     }
+    // Added without a version bump (an additive table): a store written before it gets its rollup built once here.
+    const hadSpanRollup = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SPAN_ROLLUP_HOUR_TABLE) !== undefined;
     db.exec(DDL);
+    registerRollupFunctions(db);
+    if (!hadSpanRollup) db.transaction(() => backfillSpanRollup(db))();
     const rollupCols = new Set((db.prepare(`PRAGMA table_info(${TABLES.numberRollup})`).all() as Array<{ name: string }>).map((c) => c.name));
     for (const [col, type] of ROLLUP_RESET_COLUMNS) if (!rollupCols.has(col)) db.exec(`ALTER TABLE ${TABLES.numberRollup} ADD COLUMN ${col} ${type}`);
     if (version === undefined) db.prepare(`INSERT INTO ${TABLES.meta} (key, value) VALUES ('schema_version', ?)`).run(String(SCHEMA_VERSION));
@@ -155,6 +160,8 @@ class StoreWriter {
       plainSpan: db.prepare(`INSERT INTO spans (trace_id, trace_key, span_id, parent_span_id, flags, name, kind, start_time_unix_nano, end_time_unix_nano,
         status_code, attributes, service_name, resource_id, scope_id, trace_state, status_message, dropped_attributes_count, events, dropped_events_count, links, dropped_links_count)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0, NULL, 0, NULL, 0)`),
+      spanRollup: db.prepare(SPAN_ROLLUP_UPSERT),
+      spanRollupHour: db.prepare(SPAN_ROLLUP_HOUR_UPSERT),
       log: db.prepare(`INSERT INTO logs (ts_unix_nano, time_unix_nano, observed_time_unix_nano, severity_number, severity_text, body_type, body,
         attributes, dropped_attributes_count, flags, trace_id, span_id, event_name, service_name, resource_id, scope_id)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -450,8 +457,11 @@ class StoreWriter {
     const full = new Array<unknown>(21);
     const plain = new Array<unknown>(14);
     const { span, plainSpan } = this.st;
+    // The span rollup gets the spans actually inserted (a row skipped while isolating stays out).
+    const rollup = new SpanRollupBatch();
     // Row layout: columns.ts SPAN_COLS.
     for (let i = 0; i < rows.length; i += SPAN_COLS) {
+      let inserted: Database.RunResult | undefined;
       const ri = rows[i] as number;
       const traceId = rows[i + 2] as string;
       if (rows[i + 5] === '' && rows[i + 12] === '' && rows[i + 14] === 0 && rows[i + 15] === null
@@ -470,7 +480,7 @@ class StoreWriter {
         plain[11] = svc[ri];
         plain[12] = res[ri];
         plain[13] = scopes[rows[i + 1] as number];
-        this.run(plainSpan, plain);
+        inserted = this.run(plainSpan, plain);
       } else {
         full[0] = traceId;
         full[1] = traceKey(traceId);
@@ -478,9 +488,11 @@ class StoreWriter {
         full[18] = svc[ri];
         full[19] = res[ri];
         full[20] = scopes[rows[i + 1] as number];
-        this.run(span, full);
+        inserted = this.run(span, full);
       }
+      if (inserted) rollup.add(svc[ri], rows[i + 7] as string, rows[i + 8] as number, rows[i + 11] as number, rows[i + 9] as bigint, rows[i + 10] as bigint, traceId, rows[i + 3] as string);
     }
+    rollup.flush(this.st.spanRollup, this.st.spanRollupHour);
   }
 
   private insertLogs(rows: unknown[], res: number[], svc: string[], scopes: number[]): void {
@@ -628,7 +640,14 @@ class StoreWriter {
         if (changed < 5000) break;
       }
     };
-    if (c.spans !== undefined) chunked('DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans WHERE start_time_unix_nano < ? LIMIT 5000)', [c.spans]);
+    if (c.spans !== undefined) {
+      chunked('DELETE FROM spans WHERE rowid IN (SELECT rowid FROM spans WHERE start_time_unix_nano < ? LIMIT 5000)', [c.spans]);
+      // A rollup minute (hour) goes once all of it is older than the cut-off (its spans are then all gone).
+      chunked(`DELETE FROM ${TABLES.spanRollup} WHERE (bucket_unix_nano, service_name, name, kind, status_code) IN
+        (SELECT bucket_unix_nano, service_name, name, kind, status_code FROM ${TABLES.spanRollup} WHERE bucket_unix_nano <= ? - ${ROLLUP_BUCKET_NANOS} LIMIT 5000)`, [c.spans]);
+      chunked(`DELETE FROM ${SPAN_ROLLUP_HOUR_TABLE} WHERE (bucket_unix_nano, service_name, name, kind, status_code) IN
+        (SELECT bucket_unix_nano, service_name, name, kind, status_code FROM ${SPAN_ROLLUP_HOUR_TABLE} WHERE bucket_unix_nano <= ? - ${60n * ROLLUP_BUCKET_NANOS} LIMIT 5000)`, [c.spans]);
+    }
     for (const [sql, params] of logDeletions(c, 5000)) chunked(sql, params);
     if (c.metrics === undefined) return n;
     const cutoff = c.metrics;

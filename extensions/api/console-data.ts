@@ -13,6 +13,7 @@ import type { PipelineConfig, ValidatedConfig } from '../../src/config/validate'
 import { ApiError } from '../../src/api';
 import { openStore, StoreReader } from '../../exporters/sqlite/store';
 import { timeRange } from '../../src/query/params';
+import { capacityHint } from './capacity';
 import { anomalySummary, Range, spanSummary, threatSummary } from '../../src/query/summary';
 
 export const PAGES = ['overview', 'performance', 'security', 'alerts', 'anomalies', 'runs', 'codehealth'] as const;
@@ -244,7 +245,9 @@ export class ConsoleData {
   }
 
   async performance(r: Range) {
-    return { range: r, spans: this.storeOr((db) => spanSummary(db, r)), process: this.processStats() };
+    const { now, rate } = await this.rates();
+    const spansPerS = [...now.values.keys()].filter((k) => k.startsWith('vigil_receiver_accepted_spans_total{')).reduce((a, k) => a + rate(k), 0);
+    return { range: r, spans: this.storeOr((db) => spanSummary(db, r)), process: this.processStats(), capacity: capacityHint(spansPerS, !!this.storePath) };
   }
 
   async security(r: Range) {

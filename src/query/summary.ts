@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import { parseAttributes } from '../../exporters/sqlite/store';
 import { SECURITY_EVENT_NAME } from './search';
 import { EVENT_NAME as ANOMALY_EVENT_NAME } from '../../processors/anomaly/events';
+import { hasSpanRollup, HOUR_MS, spanSummaryFromRollup } from './span-rollup-summary';
 
 export const SAMPLE_LIMIT = 20_000;
 export const EVENT_LIMIT = 5_000;
@@ -63,6 +64,9 @@ export interface SpanSummary {
   slowest: Array<{ service: string; operation: string; duration_ms: number; trace_id: string; span_id: string; time_ms: number; error: boolean }>;
   /** Per bucket: [t_ms[], count[], errors[], p50_ms[], p99_ms[]] */
   series: { t: number[]; count: number[]; errors: number[]; p50_ms: number[]; p99_ms: number[] };
+  /** 'rollup' when read from span_rollup_1m (then `covered` starts at the step boundary before the range). */
+  source?: 'rollup' | 'spans';
+  covered?: Range;
 }
 
 interface Acc {
@@ -79,7 +83,23 @@ function red(key: { service: string; operation?: string }, a: Acc, seconds: numb
   };
 }
 
-export function spanSummary(db: Database.Database, r: Range, limit = SAMPLE_LIMIT): SpanSummary {
+/**
+ * RED, trend and slowest operations over a range: from the per-minute span rollup when the store
+ * has one and the trend's step is at least a minute (span-rollup-summary.ts), otherwise from the
+ * newest `limit` spans of the range.
+ */
+export function spanSummary(db: Database.Database, r: Range, limit = SAMPLE_LIMIT, nowMs = Date.now()): SpanSummary {
+  const step = bucketMs(r);
+  if (step >= 60_000 && hasSpanRollup(db)) {
+    // Whole hours from 12 h up: each step is then one row per group of the hourly rollup.
+    const rollupStep = r.endMs - r.startMs >= 12 * HOUR_MS ? Math.max(step, HOUR_MS) : step;
+    return spanSummaryFromRollup(db, r, rollupStep, bucketTimes(r, rollupStep), nowMs);
+  }
+  return spanSummaryRaw(db, r, limit);
+}
+
+/** The summary from the newest `limit` spans of the range (short ranges, or a store without the rollup). */
+export function spanSummaryRaw(db: Database.Database, r: Range, limit = SAMPLE_LIMIT): SpanSummary {
   const total = Number(db.prepare('SELECT count(*) FROM spans WHERE start_time_unix_nano >= ? AND start_time_unix_nano < ?').pluck().safeIntegers(false).get(ns(r.startMs), ns(r.endMs)));
   const rows = db.prepare(`SELECT service_name s, name n, start_time_unix_nano / 1000000 t, (end_time_unix_nano - start_time_unix_nano) / 1000.0 d, status_code c, trace_id, span_id
     FROM spans WHERE start_time_unix_nano >= ? AND start_time_unix_nano < ? ORDER BY start_time_unix_nano DESC LIMIT ?`).safeIntegers(false).raw().all(ns(r.startMs), ns(r.endMs), limit) as Array<[string, string, number, number, number, string, string]>;
@@ -122,7 +142,7 @@ export function spanSummary(db: Database.Database, r: Range, limit = SAMPLE_LIMI
   const seconds = Math.max(1, coveredMs / 1000);
   const sortedBuckets = buckets.map((b) => b.durs.sort((x, y) => x - y));
   return {
-    range: r, step_ms: step, total, sampled, read: rows.length,
+    range: r, step_ms: step, total, sampled, read: rows.length, source: 'spans',
     services: [...bySvc].map(([service, a]) => red({ service }, a, seconds)).sort((x, y) => y.count - x.count),
     operations: [...byOp.values()].map((o) => red({ service: o.service, operation: o.operation }, o, seconds)).sort((x, y) => y.count - x.count).slice(0, 50),
     slowest: slow,
@@ -142,10 +162,27 @@ interface EventRow {
   body: string;
 }
 
+/**
+ * Events of one name in the range, newest first, through the logs_event_ts index (partial: only
+ * records with an event name, so the query repeats its condition for SQLite to pick it).
+ */
 function events(db: Database.Database, name: string, r: Range, limit: number): EventRow[] {
   const rows = db.prepare(`SELECT ts_unix_nano / 1000000 t, attributes, trace_id, span_id, service_name, body FROM logs
-    WHERE ts_unix_nano >= ? AND ts_unix_nano < ? AND event_name = ? ORDER BY ts_unix_nano DESC LIMIT ?`).safeIntegers(false).raw().all(ns(r.startMs), ns(r.endMs), name, limit) as Array<[number, string, string, string, string, string | null]>;
+    WHERE event_name = ? AND event_name <> '' AND ts_unix_nano >= ? AND ts_unix_nano < ? ORDER BY ts_unix_nano DESC LIMIT ?`).safeIntegers(false).raw().all(name, ns(r.startMs), ns(r.endMs), limit) as Array<[number, string, string, string, string, string | null]>;
   return rows.map(([t, attrs, traceId, spanId, service, body]) => ({ time_ms: t, attributes: parseAttributes(attrs), trace_id: traceId, span_id: spanId, service, body: typeof body === 'string' ? body : '' }));
+}
+
+const THREAT_FIELDS = ['type', 'severity', 'score', 'source_ip', 'user', 'attribute'] as const;
+
+/**
+ * Security events with only the attributes the summary shows, extracted by SQLite (no JSON parse
+ * of whole attribute sets in JavaScript on every live update); evidence cut to 500 characters.
+ */
+function threatEvents(db: Database.Database, r: Range, limit: number) {
+  const cols = THREAT_FIELDS.map((f) => `json_extract(attributes, '$."security.threat.${f}"')`).join(', ');
+  return db.prepare(`SELECT ts_unix_nano / 1000000 t, ${cols}, substr(json_extract(attributes, '$."security.threat.evidence"'), 1, 500), trace_id, span_id, service_name FROM logs
+    WHERE event_name = ? AND event_name <> '' AND ts_unix_nano >= ? AND ts_unix_nano < ? ORDER BY ts_unix_nano DESC LIMIT ?`)
+    .safeIntegers(false).raw().all(SECURITY_EVENT_NAME, ns(r.startMs), ns(r.endMs), limit) as Array<[number, unknown, unknown, unknown, unknown, unknown, unknown, unknown, string, string, string]>;
 }
 
 const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
@@ -173,7 +210,7 @@ function top(map: Map<string, { count: number; max_score: number; types: Set<str
 }
 
 export function threatSummary(db: Database.Database, r: Range, limit = EVENT_LIMIT): ThreatSummary {
-  const rows = events(db, SECURITY_EVENT_NAME, r, limit);
+  const rows = threatEvents(db, r, limit);
   const step = bucketMs(r);
   const times = bucketTimes(r, step);
   const first = times[0] ?? r.startMs;
@@ -192,23 +229,22 @@ export function threatSummary(db: Database.Database, r: Range, limit = EVENT_LIM
     e.types.add(type);
   };
   const recent: ThreatSummary['recent'] = [];
-  for (const e of rows) {
-    const a = e.attributes;
-    const type = str(a['security.threat.type']);
-    const severity = str(a['security.threat.severity']) || 'low';
-    const score = num(a['security.threat.score']);
-    const ip = str(a['security.threat.source_ip']);
-    const user = str(a['security.threat.user']);
+  for (const [time, typeV, sevV, scoreV, ipV, userV, attrV, evidenceV, traceId, spanId, service] of rows) {
+    const type = str(typeV);
+    const severity = str(sevV) || 'low';
+    const score = num(scoreV);
+    const ip = str(ipV);
+    const user = str(userV);
     byType.set(type, (byType.get(type) ?? 0) + 1);
     bySev[severity] = (bySev[severity] ?? 0) + 1;
-    const i = Math.floor((e.time_ms - first) / step);
+    const i = Math.floor((time - first) / step);
     if (series[severity] && i >= 0 && i < times.length) series[severity][i]++;
     bump(ips, ip, score, type);
     bump(users, user, score, type);
     if (recent.length < 50) {
       recent.push({
-        time_ms: e.time_ms, type, severity, score, source_ip: ip, user, attribute: str(a['security.threat.attribute']),
-        evidence: str(a['security.threat.evidence']).slice(0, 500), service: e.service, trace_id: e.trace_id, span_id: e.span_id,
+        time_ms: time, type, severity, score, source_ip: ip, user, attribute: str(attrV),
+        evidence: str(evidenceV).slice(0, 500), service, trace_id: traceId, span_id: spanId,
       });
     }
   }

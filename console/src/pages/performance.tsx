@@ -7,6 +7,7 @@ const opLink = (service: string, operation: string) => <a href={`?page=explore&t
 export function Performance({ data }: { data: any }) {
   const s = data.spans;
   const p = data.process;
+  const c = data.capacity;
   return (
     <div class="grid">
       {s.store === 'missing' ? <NotConfigured hint={s.hint} /> : (
@@ -62,7 +63,18 @@ export function Performance({ data }: { data: any }) {
           ['event-loop delay p50 / p99 / max', `${ms(p.event_loop_delay_ms.p50)} / ${ms(p.event_loop_delay_ms.p99)} / ${ms(p.event_loop_delay_ms.max)}`],
           ['uptime', ms(p.uptime_s * 1000)],
         ]} />
-        <p class="note">Capacity: bench/README.md has the ingest rates measured on a 2-core machine; compare the ingest rate on the Overview page with them.</p>
+      </Section>
+      <Section title="Capacity">
+        {c ? (
+          <>
+            <KV items={[
+              ['spans ingested now', `${num(c.spans_per_s, 1)} /s`],
+              ['measured for this path', `${num(c.measured.spans_per_s)} /s (${c.measured.path})`],
+              ['load', `${pct(c.ratio)}: ${c.level}`],
+            ]} />
+            <p class="note">Source: {c.measured.source}.</p>
+          </>
+        ) : <p class="note">no capacity figure</p>}
       </Section>
     </div>
   );
