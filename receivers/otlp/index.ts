@@ -25,6 +25,18 @@ const tlsSchema = {
   properties: { cert_file: { type: 'string' }, key_file: { type: 'string' } },
 };
 
+/** Bounds on what decoding one request may build (src/otlp/limits.ts). */
+const limitsSchema = {
+  max_items_per_request: {
+    type: 'integer', minimum: 1, default: 100_000,
+    description: 'Spans, data points, log records, events, links and resource/scope entries one request may hold; a larger request is refused with 413 / INVALID_ARGUMENT (not retried), and all attribute values together are bounded by 10 times this.',
+  },
+  max_attributes_per_item: {
+    type: 'integer', minimum: 1, default: 1024,
+    description: 'Attributes kept per span, event, link, data point, log record, resource or scope; more are dropped and counted in droppedAttributesCount.',
+  },
+};
+
 export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   kind: 'receiver',
   type: 'otlp',
@@ -45,6 +57,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
               endpoint: { type: 'string', default: '127.0.0.1:4317', description: 'host:port to listen on; ":4317" or "0.0.0.0:4317" for all interfaces.' },
               max_recv_msg_size_mib: { type: 'number', exclusiveMinimum: 0, default: 4, description: 'Largest request accepted, after decompression.' },
               max_concurrent_streams: { type: 'integer', minimum: 0, default: 0, description: 'Streams per connection; 0 leaves the gRPC default.' },
+              ...limitsSchema,
               tls: tlsSchema,
               auth: receiverAuthSchema,
             },
@@ -54,6 +67,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
             properties: {
               endpoint: { type: 'string', default: '127.0.0.1:4318', description: 'host:port to listen on; ":4318" or "0.0.0.0:4318" for all interfaces.' },
               max_request_body_size: { type: 'integer', minimum: 1, default: 20 * 1024 * 1024, description: 'Largest body accepted in bytes, before and after decompression.' },
+              ...limitsSchema,
               traces_url_path: { type: 'string', pattern: '^/', default: '/v1/traces' },
               metrics_url_path: { type: 'string', pattern: '^/', default: '/v1/metrics' },
               logs_url_path: { type: 'string', pattern: '^/', default: '/v1/logs' },
