@@ -189,3 +189,19 @@ t.test('a request larger than the pipeline can hold is refused permanently', asy
   r = await post(vigil.http, Buffer.from(encodeTraces(spans(500, 'fits'))), PB);
   t.equal(r.status, 200);
 });
+
+t.test('the memory limiter is asked, with an estimate, before a request is decoded', async (t) => {
+  const { factory, capture } = captureExporter();
+  const vigil = await startTest(otlpConfig(['capture'], {
+    processors: ['memory_limiter'],
+    extra: 'processors:\n  memory_limiter:\n    limit_mib: 40\n    spike_limit_mib: 8\nexporters:\n  capture:\n',
+  }), [factory]);
+  t.teardown(() => vigil.shutdown());
+  // 12 MB of protobuf decodes into ~36 MB: more than the 32 MiB soft limit could ever hold.
+  const body = Buffer.alloc(12_000_000);
+  for (let i = 0; i < body.length; i += 2) body[i] = 0x0a;
+  const r = await post(vigil.http, body, PB);
+  t.equal(r.status, 400, 'refused permanently, before decoding, not 503 for ever');
+  t.match(decodeStatus(r.body).message, /memory_limiter's soft limit \(32 MiB\)/);
+  t.equal(capture.traces.length, 0);
+});

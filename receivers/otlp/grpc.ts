@@ -14,7 +14,7 @@ import { PermanentError, RetryableError } from '../../src/errors';
 import { Signal, countItems } from '../../src/model';
 import { parseEndpoint } from '../../src/util/net';
 import { DecodeError, decodeLimited, encodeExportResponse, encodeStatus } from '../../src/otlp';
-import { decodeLimitsOf, droppedAttributesNote } from './limits';
+import { decodeEstimate, decodeLimitsOf, droppedAttributesNote } from './limits';
 import { dropInvalidItems } from './validate';
 
 export interface GrpcConfig {
@@ -53,6 +53,8 @@ export class OtlpGrpcServer {
   private server?: grpc.Server;
   private stopping = false;
   address?: string;
+  /** Set at creation: asks the memory limiters whether decoding about `bytes` more fits (throws if not). */
+  admitDecode?: (bytes: number) => void;
   /** Set at start from `auth.authenticator`: calls without its credentials get UNAUTHENTICATED. */
   authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
 
@@ -89,6 +91,11 @@ export class OtlpGrpcServer {
 
   private async export(signal: Signal, body: Buffer, cb: grpc.sendUnaryData<PartialSuccess>): Promise<void> {
     if (this.stopping) return cb(errorFor(new RetryableError('the server is shutting down', 1000)));
+    try {
+      this.admitDecode?.(decodeEstimate(body.length, false));
+    } catch (e) {
+      return cb(errorFor(e));
+    }
     let data;
     let droppedAttributes;
     try {

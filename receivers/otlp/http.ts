@@ -15,7 +15,7 @@ import { PermanentError, RetryableError } from '../../src/errors';
 import { Signal, countItems } from '../../src/model';
 import { listen, parseEndpoint } from '../../src/util/net';
 import { DecodeError, LimitError, decodeLimited, encodeExportResponse, encodeStatus, exportResponseJson, parseJson, statusJson } from '../../src/otlp';
-import { decodeLimitsOf, droppedAttributesNote } from './limits';
+import { decodeEstimate, decodeLimitsOf, droppedAttributesNote } from './limits';
 import { dropInvalidItems } from './validate';
 
 export interface HttpConfig {
@@ -52,6 +52,8 @@ export class OtlpHttpServer {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   address?: string;
+  /** Set at creation: asks the memory limiters whether decoding about `bytes` more fits (throws if not). */
+  admitDecode?: (bytes: number) => void;
   /** Set at start from `auth.authenticator`: requests without its credentials get 401. */
   authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
 
@@ -131,6 +133,7 @@ export class OtlpHttpServer {
       }
 
       const body = await this.readBody(req);
+      this.admitDecode?.(decodeEstimate(body.length, asJson));
       const { data, droppedAttributes } = this.decodeBody(signal, body, asJson);
       const total = countItems(signal, data);
       const { rejected, message: invalid } = dropInvalidItems(signal, data);

@@ -8,6 +8,7 @@ import { HttpConfig, OtlpHttpServer } from './http';
 import { receiverAuthSchema, resolveAuthenticator } from '../../src/auth/receiver';
 import { warnIfExposed } from '../../src/tls/exposure';
 import { parseEndpoint } from '../../src/util/net';
+import { admitEstimate } from '../../processors/memory_limiter';
 
 export interface OtlpReceiverConfig {
   protocols: { grpc?: GrpcConfig; http?: HttpConfig };
@@ -98,6 +99,10 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const grpcServer: OtlpGrpcServer | undefined = grpc ? new (require('./grpc') as typeof import('./grpc')).OtlpGrpcServer(grpc, next, settings.logger) : undefined;
     const endpoints: OtlpReceiver['endpoints'] = {};
+    // The memory limiters of this collector are asked, with an estimate, before a request is decoded.
+    const admitDecode = (bytes: number) => admitEstimate(settings.telemetry, bytes);
+    if (httpServer) httpServer.admitDecode = admitDecode;
+    if (grpcServer) grpcServer.admitDecode = admitDecode;
     return {
       endpoints,
       async start(host) {
