@@ -19,6 +19,7 @@ import { createTransport } from './transport';
 const USAGE = `usage: npm run bench -- <scenario> [options]
        npm run bench -- profile FILE.cpuprofile [N]   (top N functions by self time)
        npm run bench -- crash [--cycles N] [--configs default,queue,edge] [--throughput SECONDS]   (kill -9 harness, bench/crash)
+       npm run bench -- outage [--minutes N] [--rate N] | queue-ratio [--seconds N]   (bench/durability.ts)
 
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(15)} ${s.summary}`).join('\n')}
@@ -170,6 +171,7 @@ export async function main(argv: string[]): Promise<number> {
   const root = projectRoot();
   // The crash harness (bench/crash) has options of its own.
   if (argv[0] === 'crash') return (await import('./crash')).runCrash(argv.slice(1));
+  if (argv[0] === 'outage' || argv[0] === 'queue-ratio') return (await import('./durability')).runDurability(argv);
   let opts: Options | string;
   try {
     opts = parseArgs(argv, root);

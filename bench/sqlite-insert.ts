@@ -100,8 +100,39 @@ async function main(): Promise<void> {
     acceptSeconds: +(Number(accepted - started) / 1e9).toFixed(2), drainSeconds: +(Number(done - accepted) / 1e9).toFixed(2),
     mapUsPerSpan: +mapUsPerSpan.toFixed(2), consumeSyncUsPerSpan: +((mainMs * 1000) / (batches * per)).toFixed(2), refusedRetries: refused, traceByIdMs: +traceByIdMs.toFixed(3), spansPerTraceFound: +(found / Math.max(1, ids.length)).toFixed(1), fileMB: +(statSync(path).size / 1e6).toFixed(1),
   };
-  process.stdout.write(JSON.stringify(out) + '\n');
+  const raw = rawInsertLoop(join(dir, 'raw.db'), data, batches, per);
+  process.stdout.write(JSON.stringify({ ...out, rawSpansPerSec: raw, storeVsRaw: +(out.spansPerSec / raw).toFixed(2) }) + '\n');
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The yardstick: the same spans inserted by a plain better-sqlite3 loop (WAL, synchronous=NORMAL,
+ * one transaction per request, a prepared statement, one index on trace_id) into a table of the
+ * span's main columns, attributes as JSON. No mapping to the store's schema, no worker thread.
+ */
+function rawInsertLoop(path: string, data: Traces[], batches: number, per: number): number {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`CREATE TABLE spans (trace_id TEXT, span_id TEXT, parent_span_id TEXT, name TEXT, kind INTEGER, start_ns INTEGER, end_ns INTEGER,
+    status_code INTEGER, service TEXT, attributes TEXT); CREATE INDEX spans_trace ON spans (trace_id);`);
+  const ins = db.prepare('INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertBatch = db.transaction((t: Traces) => {
+    for (const rs of t.resourceSpans) {
+      const service = String(rs.resource.attributes['service.name'] ?? '');
+      for (const ss of rs.scopeSpans) {
+        for (const sp of ss.spans) {
+          ins.run(sp.traceId, sp.spanId, sp.parentSpanId, sp.name, sp.kind, sp.startTimeUnixNano, sp.endTimeUnixNano, sp.status.code, service, JSON.stringify(sp.attributes));
+        }
+      }
+    }
+  });
+  db.defaultSafeIntegers(true);
+  const t0 = process.hrtime.bigint();
+  for (let b = 0; b < batches; b++) insertBatch(b < data.length ? data[b] : makeBatch(per, b, 1_763_000_000_000_000_000n));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  db.close();
+  return Math.round((batches * per) / secs);
 }
 
 async function points(total: number): Promise<void> {

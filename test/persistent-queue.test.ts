@@ -260,3 +260,33 @@ service:
   t.equal(await again.stop(), 0);
   t.ok(existsSync(join(work, 'queue', 'exporter_otlphttp.db')));
 });
+
+t.test('sending_queue.batch: queued requests are merged into sends of min_size..max_size items, on disk and in memory', async (t) => {
+  const sends = new Map<string, string[][]>();
+  const batchFactory: ExporterFactory = {
+    kind: 'exporter', type: 'batchdest', description: 'records each send', signals: ['traces'],
+    configSchema: { type: 'object', properties: { ...exporterHelperProperties() } },
+    create: (settings, signals) => createExporter(settings, signals, {
+      async send(_signal, data) {
+        const ids: string[] = [];
+        for (const rs of (data as Traces).resourceSpans) for (const ss of rs.scopeSpans) for (const s of ss.spans) ids.push(s.spanId);
+        sends.set(settings.id, [...(sends.get(settings.id) ?? []), ids]);
+      },
+    }),
+  };
+  const batch = 'batch: { min_size: 50, max_size: 60, flush_timeout: 3s }';
+  const yaml = config(join(dir, 'batch'), { 'batchdest/disk': batch }, '').replace(
+    'exporters:\n',
+    `exporters:\n  batchdest/mem:\n    sending_queue: { num_consumers: 2, ${batch} }\n`,
+  ).replace('exporters: [batchdest/disk]', 'exporters: [batchdest/disk, batchdest/mem]');
+  const a = await startTest(yaml, [batchFactory]);
+  t.teardown(() => a.shutdown());
+  for (let i = 0; i < 10; i++) t.equal((await postSpans(a.http, range(i * 10 + 1, 10))).status, 200);
+  t.equal((await postSpans(a.http, range(101, 3))).status, 200);
+  for (const id of ['batchdest/disk', 'batchdest/mem']) {
+    await until(() => (sends.get(id) ?? []).flat().length === 103);
+    const sizes = sends.get(id)!.map((s) => s.length);
+    t.same(sizes, [50, 50, 3], `${id}: two sends of min_size, then the rest after flush_timeout`);
+    t.same(sends.get(id)!.flat(), range(1, 103).map(spanIdOf), `${id}: every span once, in order`);
+  }
+});

@@ -25,7 +25,7 @@ import { openSqlite } from '../../src/storage/sqlite';
 import { decode } from '../../src/otlp';
 import { projectRoot } from '../../src/paths';
 
-interface Vigil {
+export interface Vigil {
   child: ChildProcess;
   http: string;
   exited: Promise<number | null>;
@@ -34,7 +34,7 @@ interface Vigil {
 const SPANS_PER_REQUEST = 100;
 const SENDERS = 4;
 
-function startVigil(root: string, config: string, cwd: string, env: Record<string, string>): Promise<Vigil> {
+export function startVigil(root: string, config: string, cwd: string, env: Record<string, string>): Promise<Vigil> {
   const child = spawn(process.execPath, [join(root, 'dist', 'src', 'cli', 'main.js'), 'run', '--config', config], {
     cwd, env: { ...process.env, VIGIL_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -50,7 +50,7 @@ function startVigil(root: string, config: string, cwd: string, env: Record<strin
   });
 }
 
-function body(ids: number[]): string {
+export function body(ids: number[]): string {
   const now = BigInt(Date.now()) * 1_000_000n;
   return JSON.stringify({ resourceSpans: [{
     resource: { attributes: [{ key: 'service.name', value: { stringValue: 'crash' } }] },
@@ -62,7 +62,7 @@ function body(ids: number[]): string {
 }
 
 /** Senders that run until stopped, recording acknowledged ids. */
-async function generate(http: string, nextId: { n: number }, acked: number[], stop: { v: boolean }): Promise<void> {
+export async function generate(http: string, nextId: { n: number }, acked: number[], stop: { v: boolean }): Promise<void> {
   const one = async (): Promise<void> => {
     while (!stop.v) {
       const ids = Array.from({ length: SPANS_PER_REQUEST }, () => nextId.n++);
@@ -80,7 +80,7 @@ async function generate(http: string, nextId: { n: number }, acked: number[], st
 }
 
 /** The downstream: an OTLP/HTTP server counting deliveries per span id; down while `down` says so. */
-function downstream(): Promise<{ server: Server; port: number; counts: Map<string, number>; down: { v: boolean } }> {
+export function downstream(): Promise<{ server: Server; port: number; counts: Map<string, number>; down: { v: boolean } }> {
   const counts = new Map<string, number>();
   const down = { v: false };
   const server = createServer((req, res) => {

@@ -46,6 +46,10 @@ export class BatchProcessor<S extends Signal> implements Consumer<S> {
     const n = countItems(this.signal, data);
     if (n === 0) return;
     if (this.stopped) throw new RetryableError('batch processor is shutting down', 1000);
+    // A request larger than the processor can ever hold would be refused on every retry: say so once.
+    if (n > this.s.config.max_pending_items) {
+      throw new PermanentError(`request of ${n} items is larger than the batch processor can hold (max_pending_items ${this.s.config.max_pending_items}); send it in smaller requests`);
+    }
     if (this.pendingItems + this.inFlightItems + n > this.s.config.max_pending_items) {
       throw new RetryableError(`batch processor has ${this.pendingItems + this.inFlightItems} items waiting for the exporters (max_pending_items ${this.s.config.max_pending_items})`, 1000);
     }

@@ -16,7 +16,7 @@ import { totalmem } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Consumer, CreateSettings, ProcessorFactory } from '../../src/component';
-import { RetryableError } from '../../src/errors';
+import { PermanentError, RetryableError } from '../../src/errors';
 import { Signal, SignalData } from '../../src/model';
 import { durationSchema, parseDuration } from '../../src/util/duration';
 
@@ -91,6 +91,9 @@ class MemoryGate {
     this.refusedCounter = s.telemetry.counter('vigil_processor_refused_total', 'Requests refused by a processor', ['processor', 'reason']).labels(s.id, 'memory');
   }
 
+  /** Memory in use at the last check. */
+  private lastUsed = 0;
+
   check(): void {
     const now = Date.now();
     let used = this.measure();
@@ -101,6 +104,7 @@ class MemoryGate {
       used = this.measure();
     }
     this.lastCheck = now;
+    this.lastUsed = used;
     this.usageGauge.set(used);
     this.rssGauge.set(process.memoryUsage.rss());
     const was = this.refusing;
@@ -120,6 +124,22 @@ class MemoryGate {
     }
   }
 
+  /**
+   * Before a receiver decodes a request: will `bytes` more fit under the soft limit? Retryable when
+   * not now; permanent when never (the estimate alone is over the soft limit).
+   */
+  admitEstimate(bytes: number): void {
+    if (bytes > this.softBytes) {
+      this.refusedCounter.inc();
+      throw new PermanentError(`decoding this request needs about ${Math.round(bytes / MiB)} MiB, more than the memory_limiter's soft limit (${Math.round(this.softBytes / MiB)} MiB) allows; send smaller requests`);
+    }
+    if (Date.now() - this.lastCheck >= Math.min(50, this.intervalMs)) this.check();
+    if (this.refusing || this.lastUsed + bytes > this.softBytes) {
+      this.refusedCounter.inc();
+      throw new RetryableError(`memory in use (${Math.round(this.lastUsed / MiB)} MiB) and the ~${Math.round(bytes / MiB)} MiB this request needs to decode are above the memory_limiter's soft limit (${Math.round(this.softBytes / MiB)} MiB); retry later`, Math.max(1000, this.intervalMs));
+    }
+  }
+
   acquire(): void {
     if (this.users++ === 0) {
       this.check();
@@ -134,6 +154,17 @@ class MemoryGate {
 }
 
 const gates = new WeakMap<object, Map<string, MemoryGate>>();
+
+/**
+ * For receivers, before decoding: refuses (RetryableError, or PermanentError when it can never fit)
+ * when `bytes` more would put memory in use over the soft limit of any memory_limiter running in
+ * this collector. Does nothing when there is none.
+ */
+export function admitEstimate(telemetry: object, bytes: number): void {
+  const byId = gates.get(telemetry);
+  if (!byId) return;
+  for (const g of byId.values()) g.admitEstimate(bytes);
+}
 
 export function createMemoryLimiter<S extends Signal>(s: CreateSettings<MemoryLimiterConfig>, next: Consumer<S>, measure: () => number = memoryInUse, gc?: () => void) {
   // One gate per (telemetry = collector, id): pipelines sharing the id share the measurement.

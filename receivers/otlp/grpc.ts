@@ -12,7 +12,8 @@ import type { SignalConsumers } from '../../src/component';
 import { PermanentError, RetryableError } from '../../src/errors';
 import { Signal, countItems } from '../../src/model';
 import { parseEndpoint } from '../../src/util/net';
-import { DecodeError, decode, encodeExportResponse, encodeStatus } from '../../src/otlp';
+import { DecodeError, decodeLimited, encodeExportResponse, encodeStatus } from '../../src/otlp';
+import { decodeEstimate, decodeLimitsOf, droppedAttributesNote } from './limits';
 import { dropInvalidItems } from './validate';
 import type { TlsServerConfig } from '../../src/tls';
 import { grpcServerCredentials } from '../../src/tls/grpc';
@@ -21,6 +22,8 @@ export interface GrpcConfig {
   endpoint: string;
   max_recv_msg_size_mib: number;
   max_concurrent_streams: number;
+  max_items_per_request: number;
+  max_attributes_per_item: number;
   tls?: TlsServerConfig;
   auth?: import('../../src/auth/receiver').ReceiverAuthConfig;
 }
@@ -52,6 +55,8 @@ export class OtlpGrpcServer {
   private stopping = false;
   private stopTlsWatch = (): void => {};
   address?: string;
+  /** Set at creation: asks the memory limiters whether decoding about `bytes` more fits (throws if not). */
+  admitDecode?: (bytes: number) => void;
   /** Set at start from `auth.authenticator`: calls without its credentials get UNAUTHENTICATED. */
   authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
 
@@ -88,17 +93,25 @@ export class OtlpGrpcServer {
 
   private async export(signal: Signal, body: Buffer, cb: grpc.sendUnaryData<PartialSuccess>): Promise<void> {
     if (this.stopping) return cb(errorFor(new RetryableError('the server is shutting down', 1000)));
-    let data;
     try {
-      data = decode(signal, body);
+      this.admitDecode?.(decodeEstimate(body.length, false));
     } catch (e) {
+      return cb(errorFor(e));
+    }
+    let data;
+    let droppedAttributes;
+    try {
+      ({ data, droppedAttributes } = decodeLimited(signal, body, decodeLimitsOf(this.cfg)));
+    } catch (e) {
+      // Bad data and data over the decode limits alike can never be accepted: INVALID_ARGUMENT.
       return cb({ code: grpc.status.INVALID_ARGUMENT, details: (e as Error).message });
     }
     const total = countItems(signal, data);
-    const { rejected, message } = dropInvalidItems(signal, data);
+    const { rejected, message: invalid } = dropInvalidItems(signal, data);
+    const message = [invalid, droppedAttributesNote(droppedAttributes, this.cfg.max_attributes_per_item)].filter(Boolean).join('; ');
     try {
       if (total - rejected > 0) await this.next[signal]!.consume(data as never);
-      cb(null, rejected ? { rejected, errorMessage: message } : undefined);
+      cb(null, rejected || message ? { rejected, errorMessage: message } : undefined);
     } catch (e) {
       if (e instanceof PermanentError && e.rejectedItems !== undefined && e.rejectedItems + rejected < total) {
         return cb(null, { rejected: rejected + e.rejectedItems, errorMessage: [message, e.message].filter(Boolean).join('; ') });

@@ -12,13 +12,16 @@ import type { SignalConsumers } from '../../src/component';
 import { PermanentError, RetryableError } from '../../src/errors';
 import { Signal, countItems } from '../../src/model';
 import { listen, parseEndpoint } from '../../src/util/net';
-import { DecodeError, decode, encodeExportResponse, encodeStatus, exportResponseJson, parseJson, statusJson } from '../../src/otlp';
+import { DecodeError, LimitError, decodeLimited, encodeExportResponse, encodeStatus, exportResponseJson, parseJson, statusJson } from '../../src/otlp';
+import { decodeEstimate, decodeLimitsOf, droppedAttributesNote } from './limits';
 import { dropInvalidItems } from './validate';
 import { createListenerServer, TlsServerConfig } from '../../src/tls';
 
 export interface HttpConfig {
   endpoint: string;
   max_request_body_size: number;
+  max_items_per_request: number;
+  max_attributes_per_item: number;
   traces_url_path: string;
   metrics_url_path: string;
   logs_url_path: string;
@@ -33,6 +36,8 @@ const JSON_TYPE = 'application/json';
 const INVALID_ARGUMENT = 3;
 const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
+/** After a 413, up to this many times the body limit is read and discarded so the client sees the answer. */
+const DISCARD_FACTOR = 4;
 
 class HttpFailure extends Error {
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -46,6 +51,8 @@ export class OtlpHttpServer {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   address?: string;
+  /** Set at creation: asks the memory limiters whether decoding about `bytes` more fits (throws if not). */
+  admitDecode?: (bytes: number) => void;
   /** Set at start from `auth.authenticator`: requests without its credentials get 401. */
   authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
 
@@ -123,10 +130,12 @@ export class OtlpHttpServer {
       }
 
       const body = await this.readBody(req);
-      const data = this.decodeBody(signal, body, asJson);
+      this.admitDecode?.(decodeEstimate(body.length, asJson));
+      const { data, droppedAttributes } = this.decodeBody(signal, body, asJson);
       const total = countItems(signal, data);
-      const { rejected, message } = dropInvalidItems(signal, data);
-      let partial = rejected > 0 ? { rejected, errorMessage: message } : undefined;
+      const { rejected, message: invalid } = dropInvalidItems(signal, data);
+      const message = [invalid, droppedAttributesNote(droppedAttributes, this.cfg.max_attributes_per_item)].filter(Boolean).join('; ');
+      let partial = rejected > 0 || message ? { rejected, errorMessage: message } : undefined;
       try {
         if (total - rejected > 0) await this.next[signal]!.consume(data as never);
       } catch (e) {
@@ -156,6 +165,10 @@ export class OtlpHttpServer {
       status = e.status;
       code = status === 503 ? UNAVAILABLE : INVALID_ARGUMENT;
       Object.assign(headers, e.headers);
+    } else if (e instanceof LimitError) {
+      // Too big to ever be accepted as it is: 413 is not retried by OTLP clients.
+      status = 413;
+      code = INVALID_ARGUMENT;
     } else if (e instanceof DecodeError) {
       status = 400;
       code = INVALID_ARGUMENT;
@@ -175,14 +188,32 @@ export class OtlpHttpServer {
       message = 'internal error; retry later';
     }
     if (retryAfterMs !== undefined) headers['Retry-After'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
-    if (status === 413) headers.Connection = 'close';
     if (status >= 500 || status === 429) this.logger.debug({ status, err: message }, 'OTLP/HTTP request refused');
     if (res.headersSent) return;
-    if (asJson) res.writeHead(status, { ...headers, 'Content-Type': JSON_TYPE }).end(JSON.stringify(statusJson(code, message)));
-    else res.writeHead(status, { ...headers, 'Content-Type': PROTOBUF }).end(encodeStatus(code, message, retryAfterMs));
-    // Discard what is left of a body we did not read; with Connection: close (too large) Node ends
-    // the connection after the answer, so a huge upload is not read to its end.
-    if (!req.complete) req.resume();
+    const payload = asJson ? Buffer.from(JSON.stringify(statusJson(code, message))) : Buffer.from(encodeStatus(code, message, retryAfterMs));
+    if (!req.complete) headers.Connection = 'close';
+    res.writeHead(status, { ...headers, 'Content-Type': asJson ? JSON_TYPE : PROTOBUF, 'Content-Length': String(payload.length) });
+    if (req.complete) {
+      res.end(payload);
+      return;
+    }
+    // The client is still sending a body we will not use. Closing now would reset the connection
+    // under a client that is still writing: it would see EPIPE / ECONNRESET instead of this answer,
+    // and retry a request that can never succeed. So the whole answer is written at once, the rest
+    // of the body is read and thrown away, and the connection is closed when the body has ended, or
+    // when more than DISCARD_FACTOR times the body limit has been thrown away (a bound on what a
+    // hostile client can make us read).
+    res.write(payload);
+    const bound = DISCARD_FACTOR * this.cfg.max_request_body_size;
+    let discarded = 0;
+    const onData = (c: Buffer) => {
+      discarded += c.length;
+      if (discarded > bound) req.socket.destroy();
+    };
+    req.on('data', onData);
+    req.once('end', () => res.end());
+    req.once('close', () => { if (!res.writableEnded) res.end(); });
+    req.resume();
   }
 
   /** Read the body, refusing more than the limit before and after decompression. */
@@ -194,14 +225,7 @@ export class OtlpHttpServer {
     if (!['identity', '', 'gzip', 'x-gzip', 'deflate'].includes(encoding)) {
       throw new HttpFailure(415, `unsupported content encoding "${encoding}"; expected gzip, deflate or none`);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > limit) throw new HttpFailure(413, `request body is over the limit of ${limit} bytes`);
-      chunks.push(chunk);
-    }
-    const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+    const raw = await readLimited(req, limit);
     if (encoding === 'identity' || encoding === '') return raw;
     return new Promise<Buffer>((resolve, reject) => {
       // maxOutputLength makes zlib stop at the limit: a gzip bomb is refused without being inflated.
@@ -219,8 +243,53 @@ export class OtlpHttpServer {
   }
 
   private decodeBody(signal: Signal, body: Buffer, asJson: boolean) {
-    return asJson ? parseJson(signal, body) : decode(signal, body);
+    const limits = decodeLimitsOf(this.cfg);
+    return asJson ? { data: parseJson(signal, body, limits), droppedAttributes: 0 } : decodeLimited(signal, body, limits);
   }
+}
+
+/**
+ * The body, or an HttpFailure 413 as soon as it passes `limit`. Listeners rather than `for await`:
+ * leaving an async iterator early destroys the request and with it the socket, and the client would
+ * never read the 413 (see fail()).
+ */
+function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        chunks.length = 0;
+        reject(new HttpFailure(413, `request body is over the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(e);
+    };
+    const onClose = () => {
+      done();
+      reject(new HttpFailure(400, 'the client closed the connection before the body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 function mediaType(h: string | undefined): string {

@@ -9,6 +9,7 @@ import { receiverAuthSchema, resolveAuthenticator } from '../../src/auth/receive
 import { warnIfExposed } from '../../src/tls/exposure';
 import { tlsServerSchema as tlsSchema } from '../../src/tls/config';
 import { parseEndpoint } from '../../src/util/net';
+import { admitEstimate } from '../../processors/memory_limiter';
 
 export interface OtlpReceiverConfig {
   protocols: { grpc?: GrpcConfig; http?: HttpConfig };
@@ -18,6 +19,18 @@ export interface OtlpReceiver extends Component {
   /** Bound addresses once started, e.g. { http: "127.0.0.1:4318", grpc: "127.0.0.1:4317" }. */
   endpoints: { http?: string; grpc?: string };
 }
+
+/** Bounds on what decoding one request may build (src/otlp/limits.ts). */
+const limitsSchema = {
+  max_items_per_request: {
+    type: 'integer', minimum: 1, default: 100_000,
+    description: 'Spans, data points, log records, events, links and resource/scope entries one request may hold; a larger request is refused with 413 / INVALID_ARGUMENT (not retried), and all attribute values together are bounded by 10 times this.',
+  },
+  max_attributes_per_item: {
+    type: 'integer', minimum: 1, default: 1024,
+    description: 'Attributes kept per span, event, link, data point, log record, resource or scope; more are dropped and counted in droppedAttributesCount.',
+  },
+};
 
 export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   kind: 'receiver',
@@ -39,6 +52,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
               endpoint: { type: 'string', default: '127.0.0.1:4317', description: 'host:port to listen on; ":4317" or "0.0.0.0:4317" for all interfaces.' },
               max_recv_msg_size_mib: { type: 'number', exclusiveMinimum: 0, default: 4, description: 'Largest request accepted, after decompression.' },
               max_concurrent_streams: { type: 'integer', minimum: 0, default: 0, description: 'Streams per connection; 0 leaves the gRPC default.' },
+              ...limitsSchema,
               tls: tlsSchema,
               auth: receiverAuthSchema,
             },
@@ -48,6 +62,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
             properties: {
               endpoint: { type: 'string', default: '127.0.0.1:4318', description: 'host:port to listen on; ":4318" or "0.0.0.0:4318" for all interfaces.' },
               max_request_body_size: { type: 'integer', minimum: 1, default: 20 * 1024 * 1024, description: 'Largest body accepted in bytes, before and after decompression.' },
+              ...limitsSchema,
               traces_url_path: { type: 'string', pattern: '^/', default: '/v1/traces' },
               metrics_url_path: { type: 'string', pattern: '^/', default: '/v1/metrics' },
               logs_url_path: { type: 'string', pattern: '^/', default: '/v1/logs' },
@@ -78,6 +93,10 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const grpcServer: OtlpGrpcServer | undefined = grpc ? new (require('./grpc') as typeof import('./grpc')).OtlpGrpcServer(grpc, next, settings.logger) : undefined;
     const endpoints: OtlpReceiver['endpoints'] = {};
+    // The memory limiters of this collector are asked, with an estimate, before a request is decoded.
+    const admitDecode = (bytes: number) => admitEstimate(settings.telemetry, bytes);
+    if (httpServer) httpServer.admitDecode = admitDecode;
+    if (grpcServer) grpcServer.admitDecode = admitDecode;
     return {
       endpoints,
       async start(host) {

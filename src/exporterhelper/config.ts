@@ -18,7 +18,19 @@ export interface SendingQueueConfig {
   max_size_mib: number;
   /** Persistent queue: what happens when it is full. */
   full_policy: 'refuse' | 'drop_oldest';
+  /** Batching from the queue (the Collector's `sending_queue.batch`); absent: each request alone. */
+  batch?: Partial<QueueBatchConfig>;
 }
+
+export interface QueueBatchConfig {
+  /** Items a batch waits for (up to flush_timeout) before it is sent. */
+  min_size: number;
+  /** Most items merged into one send; 0: no bound. A single larger request is sent as it is. */
+  max_size: number;
+  flush_timeout: string | number;
+}
+
+export const BATCH_DEFAULTS: QueueBatchConfig = { min_size: 8192, max_size: 0, flush_timeout: '200ms' };
 
 export interface RetryConfig {
   enabled: boolean;
@@ -59,6 +71,15 @@ export function sendingQueueSchema(defaults: Partial<SendingQueueConfig> = {}): 
       queue_size: { type: 'integer', minimum: 1, default: d.queue_size, description: 'In-memory queue: maximum queued requests (batches); beyond it data is refused with a retryable error.' },
       storage: { type: 'string', minLength: 1, description: 'Id of a file_storage extension: the queue is kept on disk, acknowledged upstream only once written, removed only once the destination accepted it, and replayed after a restart.' },
       max_size_mib: { type: 'number', exclusiveMinimum: 0, default: d.max_size_mib, description: 'Persistent queue: most bytes kept on disk.' },
+      batch: {
+        type: 'object',
+        description: 'Batch from the queue, as the Collector\'s sending_queue.batch: senders merge queued requests of one signal into one send of at least min_size items (waiting at most flush_timeout) and at most max_size. With a persistent queue, data is acknowledged upstream once on disk, batched afterwards, and removed once the merged send is accepted.',
+        properties: {
+          min_size: { type: 'integer', minimum: 0, default: BATCH_DEFAULTS.min_size, description: 'Items to wait for before sending.' },
+          max_size: { type: 'integer', minimum: 0, default: BATCH_DEFAULTS.max_size, description: 'Most items per send; 0: no bound.' },
+          flush_timeout: durationSchema(String(BATCH_DEFAULTS.flush_timeout), 'Longest wait for min_size items.'),
+        },
+      },
       full_policy: { enum: ['refuse', 'drop_oldest'], default: d.full_policy, description: 'Persistent queue, when full: refuse new data with a retryable error (the sender keeps it), or drop the oldest requests (counted in vigil_exporter_queue_dropped_*_total).' },
     },
   };
@@ -102,9 +123,18 @@ export interface ResolvedRetry {
   maxElapsedMs: number;
 }
 
+export interface ResolvedBatch {
+  minSize: number;
+  /** Infinity when unbounded. */
+  maxSize: number;
+  flushTimeoutMs: number;
+}
+
 export interface ResolvedHelperConfig {
   timeoutMs: number;
   queue: SendingQueueConfig;
+  /** Batching from the queue, when `sending_queue.batch` is set. */
+  batch?: ResolvedBatch;
   retry: ResolvedRetry;
 }
 
@@ -116,9 +146,11 @@ export interface ResolvedHelperConfig {
 export function resolveHelperConfig(c: ExporterHelperConfig): ResolvedHelperConfig {
   const q = c.sending_queue ? { ...QUEUE_DEFAULTS, ...c.sending_queue } : { ...QUEUE_DEFAULTS, enabled: false };
   const r = c.retry_on_failure ? { ...RETRY_DEFAULTS, ...c.retry_on_failure } : { ...RETRY_DEFAULTS, enabled: false };
+  const b = q.enabled && q.batch ? { ...BATCH_DEFAULTS, ...q.batch } : undefined;
   return {
     timeoutMs: c.timeout === undefined ? 0 : parseDuration(c.timeout),
     queue: q,
+    batch: b && { minSize: b.min_size, maxSize: b.max_size > 0 ? b.max_size : Infinity, flushTimeoutMs: parseDuration(b.flush_timeout) },
     retry: {
       enabled: r.enabled,
       initialMs: parseDuration(r.initial_interval),

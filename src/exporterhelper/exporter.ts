@@ -20,6 +20,7 @@ import type { Component, Consumer, CreateSettings, Host, SignalConsumers } from 
 import { PermanentError, RetryableError, isPermanent } from '../errors';
 import { AnySignalData, Signal, SignalData, countItems } from '../model';
 import { decode, encode } from '../otlp';
+import { mergeBatches } from '../../processors/batch/split';
 import type { FileStorage } from '../../extensions/file_storage';
 import type { QueueFile } from '../../extensions/file_storage/queue-file';
 import { registerQueue, unregisterQueue } from './queue-registry';
@@ -79,6 +80,10 @@ export class QueuedExporter {
   private stopTaking = false;
   /** Persistent queue: records being sent right now. */
   private readonly sendingSeqs = new Set<number>();
+  /** sending_queue.batch: consumers waiting for more data to fill a batch, woken by new data. */
+  private readonly appendWaiters = new Set<() => void>();
+  /** sending_queue.batch: consumers gathering a batch; no other consumer starts meanwhile. */
+  private gathering = 0;
 
   constructor(private readonly settings: CreateSettings<ExporterHelperConfig>, private readonly sender: Sender, private readonly opts: ExporterOptions = {}) {
     this.cfg = resolveHelperConfig(settings.config);
@@ -163,11 +168,13 @@ export class QueuedExporter {
       throw new RetryableError(`persistent sending queue of ${this.settings.id} cannot write: ${(e as Error).message}`, 5000);
     }
     this.updateDiskGauges();
+    this.wakeGatherers();
     this.kickDisk();
   }
 
   private kickDisk(): void {
-    while (!this.stopTaking && this.active < this.cfg.queue.num_consumers && this.disk && this.disk.file.stats().count > this.active) {
+    // While a consumer gathers a batch, new data is for it: no other consumer starts.
+    while (!this.stopTaking && this.gathering === 0 && this.active < this.cfg.queue.num_consumers && this.disk && this.disk.file.stats().count > this.active) {
       void this.runDiskConsumer();
     }
   }
@@ -178,33 +185,102 @@ export class QueuedExporter {
     this.active++;
     try {
       while (!this.stopTaking) {
-        const rec = d.file.next(d.cursor);
-        if (!rec) break;
-        d.cursor = rec.seq;
-        let data: AnySignalData;
-        try {
-          data = decode(rec.signal as Signal, rec.data);
-        } catch (e) {
-          this.logger.error({ err: (e as Error).message, seq: rec.seq }, 'persistent queue: a request on disk cannot be decoded; dropping it');
-          this.metrics.bySignal[rec.signal as Signal]?.sendFailed.inc(rec.items);
-          d.file.remove(rec.seq);
-          continue;
+        const first = d.file.next(d.cursor);
+        if (!first) break;
+        d.cursor = first.seq;
+        const recs = [first];
+        if (this.cfg.batch) {
+          await this.gather(recs, () => {
+            const next = d.file.next(d.cursor);
+            if (next) d.cursor = next.seq;
+            return next;
+          }, (next) => next.signal === first.signal);
+          this.kickDisk(); // the rest is for the other consumers
         }
-        this.sendingSeqs.add(rec.seq);
+        const signal = first.signal as Signal;
+        const parts: AnySignalData[] = [];
+        const seqs: number[] = [];
+        let items = 0;
+        for (const rec of recs) {
+          try {
+            parts.push(decode(rec.signal as Signal, rec.data));
+          } catch (e) {
+            this.logger.error({ err: (e as Error).message, seq: rec.seq }, 'persistent queue: a request on disk cannot be decoded; dropping it');
+            this.metrics.bySignal[rec.signal as Signal]?.sendFailed.inc(rec.items);
+            d.file.remove(rec.seq);
+            continue;
+          }
+          seqs.push(rec.seq);
+          items += rec.items;
+        }
+        if (!parts.length) continue;
+        for (const seq of seqs) this.sendingSeqs.add(seq);
         let done: boolean;
         try {
-          done = await this.sendUntilDone({ signal: rec.signal as Signal, data, items: rec.items });
+          done = await this.sendUntilDone({ signal, data: parts.length === 1 ? parts[0] : mergeBatches(signal, parts as never), items });
         } finally {
-          this.sendingSeqs.delete(rec.seq);
+          for (const seq of seqs) this.sendingSeqs.delete(seq);
         }
-        if (!done) break; // stopping: the request stays on disk for the next start
-        d.file.remove(rec.seq);
+        if (!done) break; // stopping: the requests stay on disk for the next start
+        for (const seq of seqs) d.file.remove(seq);
         this.updateDiskGauges();
       }
     } finally {
       this.active--;
       this.checkIdle();
     }
+  }
+
+  /**
+   * sending_queue.batch: add queued requests to `batch` (which holds the first) until it has
+   * min_size items, waiting at most flush_timeout for more to arrive. `peek` says whether the next
+   * request can join (same signal; max_size is checked here); `take` removes and returns it.
+   */
+  private async gather<T extends { items: number }>(batch: T[], take: () => T | undefined, canJoin: (next: T) => boolean, peek?: () => T | undefined): Promise<void> {
+    const b = this.cfg.batch!;
+    let items = batch[0].items;
+    const deadline = Date.now() + b.flushTimeoutMs;
+    this.gathering++;
+    try {
+      while (items < b.minSize) {
+        const next = peek ? peek() : this.peekDisk();
+        if (next) {
+          if (!canJoin(next as T) || items + next.items > b.maxSize) return;
+          const taken = take()!;
+          batch.push(taken);
+          items += taken.items;
+          continue;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0 || this.stopTaking || !this.accepting) return;
+        await this.waitForData(left);
+      }
+    } finally {
+      this.gathering--;
+    }
+  }
+
+  private peekDisk() {
+    return this.disk!.file.next(this.disk!.cursor);
+  }
+
+  /** Resolves when new data is queued, after `ms`, or at shutdown. */
+  private waitForData(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.appendWaiters.delete(done);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      this.appendWaiters.add(done);
+      this.sleepers.add(done);
+    });
+  }
+
+  private wakeGatherers(): void {
+    for (const w of [...this.appendWaiters]) w();
   }
 
   /** Retry until delivered or refused permanently (true), or until shutdown (false). */
@@ -262,7 +338,8 @@ export class QueuedExporter {
     }
     this.queue.push(req);
     this.metrics.queueSize.set(this.queue.length - this.head);
-    if (this.active < this.cfg.queue.num_consumers) void this.runConsumer();
+    this.wakeGatherers();
+    if (this.active < this.cfg.queue.num_consumers && this.gathering === 0) void this.runConsumer();
   }
 
   private take(): Request | undefined {
@@ -282,6 +359,7 @@ export class QueuedExporter {
     this.active++;
     try {
       for (let req = this.take(); req; req = this.take()) {
+        if (this.cfg.batch) req = await this.gatherInMemory(req);
         try {
           await this.sendWithRetry(req);
         } catch {
@@ -292,6 +370,17 @@ export class QueuedExporter {
       this.active--;
       this.checkIdle();
     }
+  }
+
+  /** sending_queue.batch on the in-memory queue: merge queued requests of the same signal. */
+  private async gatherInMemory(first: Request): Promise<Request> {
+    const batch = [first];
+    const peek = () => (this.head < this.queue.length ? this.queue[this.head] : undefined);
+    await this.gather(batch, () => this.take(), (next) => next.signal === first.signal, peek);
+    // Others may have queued while this consumer gathered: let idle consumers take them.
+    while (this.active < this.cfg.queue.num_consumers && this.queue.length - this.head > 0 && this.gathering === 0) void this.runConsumer();
+    if (batch.length === 1) return first;
+    return { signal: first.signal, data: mergeBatches(first.signal, batch.map((r) => r.data) as never), items: batch.reduce((n, r) => n + r.items, 0) };
   }
 
   private async sendWithRetry(req: Request): Promise<void> {
@@ -408,6 +497,7 @@ export class QueuedExporter {
     const d = this.disk!;
     this.accepting = false;
     this.stopTaking = true;
+    this.wakeGatherers();
     const grace = Math.min(this.opts.drainTimeoutMs ?? 20_000, 5000);
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = await Promise.race([

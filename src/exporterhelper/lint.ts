@@ -43,7 +43,7 @@ export function batchBeforeDurableWarnings(
       const [ex, why] = durable[0];
       out.push({
         path: ['service', 'pipelines', p.id, 'processors', i],
-        message: `"${id}" answers the receiver before the data reaches exporter "${ex}" and ${why}: a crash loses what the batch holds, though the sender was told it was received. Remove it from this pipeline: the sqlite store groups commits by itself, and a persistent queue takes each request as it comes.`,
+        message: `"${id}" answers the receiver before the data reaches exporter "${ex}" and ${why}: a crash loses what the batch holds, though the sender was told it was received. Remove it from this pipeline: the sqlite store groups commits by itself, and a persistent queue batches after the disk with sending_queue.batch.`,
       });
     });
   }

@@ -2,6 +2,7 @@
 import { AnyValue, Attributes, Double, InstrumentationScope, KvList, Resource } from '../model/common';
 import { DecodeError, rethrowWithin } from './errors';
 import { Reader } from './reader';
+import { WideValue, budget, chargeNested, chargeValues } from './limits';
 
 /** Nesting of arrays and kvlists allowed inside one value; deeper input is refused, not recursed into. */
 export const MAX_VALUE_DEPTH = 64;
@@ -67,6 +68,7 @@ function decodeArrayValue(r: Reader, end: number, depth: number): AnyValue[] {
   while (r.pos < end) {
     const tag = r.varint32();
     if (tag === VALUES) {
+      chargeNested();
       const e = r.lengthEnd(end);
       try { out.push(decodeAnyValue(r, e, depth)); } catch (err) { rethrowWithin(err, `values[${out.length}]`); }
     } else {
@@ -84,6 +86,7 @@ function decodeKeyValues(r: Reader, end: number, attrs: Attributes, depth: numbe
   while (r.pos < end) {
     const tag = r.varint32();
     if (tag === VALUES) {
+      chargeNested();
       const e = r.lengthEnd(end);
       try { decodeKeyValue(r, e, attrs, depth); } catch (err) { rethrowWithin(err, `values[${i}]`); }
       i++;
@@ -112,10 +115,29 @@ export function decodeKeyValue(r: Reader, end: number, attrs: Attributes, depth 
   else attrs[key] = value;
 }
 
-/** Reads one repeated-KeyValue field occurrence; `index` and `field` only name it in errors. */
-export function readAttribute(r: Reader, end: number, attrs: Attributes, field: string, index: number): void {
+/**
+ * Reads one repeated-KeyValue field occurrence; `index` (the item's attributes read so far) and
+ * `field` name it in errors. Returns 1 when the attribute was dropped under the decode limits (see
+ * limits.ts), for the caller to add to the item's droppedAttributesCount, else 0.
+ */
+export function readAttribute(r: Reader, end: number, attrs: Attributes, field: string, index: number): number {
   const e = r.lengthEnd(end);
-  try { decodeKeyValue(r, e, attrs); } catch (err) { rethrowWithin(err, `${field}[${index}]`); }
+  if (index >= budget.maxAttributes) {
+    r.pos = e;
+    budget.droppedAttributes++;
+    return 1;
+  }
+  chargeValues(1);
+  budget.nested = budget.maxAttributes;
+  try {
+    decodeKeyValue(r, e, attrs);
+  } catch (err) {
+    if (!(err instanceof WideValue)) rethrowWithin(err, `${field}[${index}]`);
+    r.pos = e;
+    budget.droppedAttributes++;
+    return 1;
+  }
+  return 0;
 }
 
 const RES_ATTR = (1 << 3) | 2;
@@ -127,8 +149,8 @@ export function decodeResource(r: Reader, end: number, into: Resource): void {
   let n = Object.keys(into.attributes).length;
   while (r.pos < end) {
     const tag = r.varint32();
-    if (tag === RES_ATTR) readAttribute(r, end, into.attributes, 'attributes', n++);
-    else if (tag === RES_DROPPED) into.droppedAttributesCount = r.varint32();
+    if (tag === RES_ATTR) into.droppedAttributesCount += readAttribute(r, end, into.attributes, 'attributes', n++);
+    else if (tag === RES_DROPPED) into.droppedAttributesCount += r.varint32();
     else r.skip(tag, end, RES_FIELDS);
   }
   r.finish(end);
@@ -147,8 +169,8 @@ export function decodeScope(r: Reader, end: number, into: InstrumentationScope):
     switch (tag) {
       case SCOPE_NAME: into.name = r.string(end); break;
       case SCOPE_VERSION: into.version = r.string(end); break;
-      case SCOPE_ATTR: readAttribute(r, end, into.attributes, 'attributes', n++); break;
-      case SCOPE_DROPPED: into.droppedAttributesCount = r.varint32(); break;
+      case SCOPE_ATTR: into.droppedAttributesCount += readAttribute(r, end, into.attributes, 'attributes', n++); break;
+      case SCOPE_DROPPED: into.droppedAttributesCount += r.varint32(); break;
       default: r.skip(tag, end, SCOPE_FIELDS);
     }
   }

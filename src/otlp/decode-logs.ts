@@ -3,6 +3,7 @@ import type { LogRecord, Logs, ResourceLogs, ScopeLogs } from '../model';
 import { AnyValue, emptyResource, emptyScope } from '../model/common';
 import { rethrowWithin } from './errors';
 import { decodeAnyValue, decodeResource, decodeScope, readAttribute } from './decode-common';
+import { chargeItem } from './limits';
 import { Reader } from './reader';
 
 const REQ_RESOURCE_LOGS = (1 << 3) | 2;
@@ -50,6 +51,7 @@ export function decodeLogs(buf: Uint8Array): Logs {
 }
 
 function decodeResourceLogs(r: Reader, end: number): ResourceLogs {
+  chargeItem();
   const rl: ResourceLogs = { resource: emptyResource(), schemaUrl: '', scopeLogs: [] };
   while (r.pos < end) {
     const tag = r.varint32();
@@ -73,6 +75,7 @@ function decodeResourceLogs(r: Reader, end: number): ResourceLogs {
 }
 
 function decodeScopeLogs(r: Reader, end: number): ScopeLogs {
+  chargeItem();
   const sl: ScopeLogs = { scope: emptyScope(), schemaUrl: '', logRecords: [] };
   while (r.pos < end) {
     const tag = r.varint32();
@@ -96,6 +99,7 @@ function decodeScopeLogs(r: Reader, end: number): ScopeLogs {
 }
 
 function decodeLogRecord(r: Reader, end: number): LogRecord {
+  chargeItem();
   const rec: LogRecord = {
     timeUnixNano: 0n, observedTimeUnixNano: 0n, severityNumber: 0, severityText: '', body: null,
     attributes: {}, droppedAttributesCount: 0, flags: 0, traceId: '', spanId: '', eventName: '',
@@ -115,8 +119,8 @@ function decodeLogRecord(r: Reader, end: number): LogRecord {
         rec.body = body;
         break;
       }
-      case LR_ATTR: readAttribute(r, end, rec.attributes, 'attributes', nAttrs++); break;
-      case LR_DROPPED: rec.droppedAttributesCount = r.varint32(); break;
+      case LR_ATTR: rec.droppedAttributesCount += readAttribute(r, end, rec.attributes, 'attributes', nAttrs++); break;
+      case LR_DROPPED: rec.droppedAttributesCount += r.varint32(); break;
       case LR_FLAGS: rec.flags = r.fixed32(); break;
       case LR_TRACE_ID: rec.traceId = r.id(end, 16, 'traceId'); break;
       case LR_SPAN_ID: rec.spanId = r.id(end, 8, 'spanId'); break;

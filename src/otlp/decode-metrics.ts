@@ -6,6 +6,7 @@ import type {
 import { emptyResource, emptyScope } from '../model/common';
 import { DecodeError } from './errors';
 import { decodeResource, decodeScope, nested, readAttribute } from './decode-common';
+import { chargeItem, chargeValues } from './limits';
 import { Reader, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './reader';
 
 const T = (field: number, wire: number): number => (field << 3) | wire;
@@ -42,6 +43,7 @@ export function decodeMetrics(buf: Uint8Array): Metrics {
 }
 
 function decodeResourceMetrics(r: Reader, end: number): ResourceMetrics {
+  chargeItem();
   const rm: ResourceMetrics = { resource: emptyResource(), schemaUrl: '', scopeMetrics: [] };
   while (r.pos < end) {
     const tag = r.varint32();
@@ -57,6 +59,7 @@ function decodeResourceMetrics(r: Reader, end: number): ResourceMetrics {
 }
 
 function decodeScopeMetrics(r: Reader, end: number): ScopeMetrics {
+  chargeItem();
   const sm: ScopeMetrics = { scope: emptyScope(), schemaUrl: '', metrics: [] };
   while (r.pos < end) {
     const tag = r.varint32();
@@ -72,6 +75,7 @@ function decodeScopeMetrics(r: Reader, end: number): ScopeMetrics {
 }
 
 function decodeMetric(r: Reader, end: number): Metric {
+  chargeItem();
   const m: Metric = { name: '', description: '', unit: '', metadata: {}, data: { type: 'empty', dataPoints: [] } };
   let nMeta = 0;
   while (r.pos < end) {
@@ -127,6 +131,7 @@ function decodeData(r: Reader, end: number, type: Exclude<MetricData['type'], 'e
 }
 
 function decodeNumberPoint(r: Reader, end: number): NumberDataPoint {
+  chargeItem();
   const p: NumberDataPoint = { attributes: {}, startTimeUnixNano: 0n, timeUnixNano: 0n, exemplars: [], flags: 0, value: 0, isInt: false };
   let nAttrs = 0;
   while (r.pos < end) {
@@ -147,6 +152,7 @@ function decodeNumberPoint(r: Reader, end: number): NumberDataPoint {
 }
 
 function decodeHistogramPoint(r: Reader, end: number): HistogramDataPoint {
+  chargeItem();
   const p: HistogramDataPoint = {
     attributes: {}, startTimeUnixNano: 0n, timeUnixNano: 0n, exemplars: [], flags: 0,
     count: 0, sum: undefined, bucketCounts: [], explicitBounds: [], min: undefined, max: undefined,
@@ -162,9 +168,9 @@ function decodeHistogramPoint(r: Reader, end: number): HistogramDataPoint {
       case T(5, WIRE_I64): p.sum = r.double(); break;
       // Repeated scalars may come packed (the proto3 default) or one per tag; both are legal.
       case T(6, WIRE_LEN): packedFixed64(r, end, p.bucketCounts); break;
-      case T(6, WIRE_I64): p.bucketCounts.push(r.fixed64Number()); break;
+      case T(6, WIRE_I64): chargeValues(1); p.bucketCounts.push(r.fixed64Number()); break;
       case T(7, WIRE_LEN): packedDouble(r, end, p.explicitBounds); break;
-      case T(7, WIRE_I64): p.explicitBounds.push(r.double()); break;
+      case T(7, WIRE_I64): chargeValues(1); p.explicitBounds.push(r.double()); break;
       case T(8, WIRE_LEN): p.exemplars.push(nested(r, end, 'exemplars', p.exemplars.length, decodeExemplar)); break;
       case T(10, WIRE_VARINT): p.flags = r.varint32(); break;
       case T(11, WIRE_I64): p.min = r.double(); break;
@@ -177,6 +183,7 @@ function decodeHistogramPoint(r: Reader, end: number): HistogramDataPoint {
 }
 
 function decodeExpHistogramPoint(r: Reader, end: number): ExponentialHistogramDataPoint {
+  chargeItem();
   const p: ExponentialHistogramDataPoint = {
     attributes: {}, startTimeUnixNano: 0n, timeUnixNano: 0n, exemplars: [], flags: 0,
     count: 0, sum: undefined, scale: 0, zeroCount: 0, positive: { offset: 0, bucketCounts: [] },
@@ -214,11 +221,12 @@ function decodeBuckets(r: Reader, end: number, into: ExpBuckets): void {
       case T(1, WIRE_VARINT): into.offset = r.sint32(); break;
       case T(2, WIRE_LEN): {
         const e = r.lengthEnd(end);
+        chargeValues(e - r.pos);
         while (r.pos < e) into.bucketCounts.push(r.uint64Number());
         r.finish(e);
         break;
       }
-      case T(2, WIRE_VARINT): into.bucketCounts.push(r.uint64Number()); break;
+      case T(2, WIRE_VARINT): chargeValues(1); into.bucketCounts.push(r.uint64Number()); break;
       default: r.skip(tag, end, BUCKETS_FIELDS);
     }
   }
@@ -226,6 +234,7 @@ function decodeBuckets(r: Reader, end: number, into: ExpBuckets): void {
 }
 
 function decodeSummaryPoint(r: Reader, end: number): SummaryDataPoint {
+  chargeItem();
   const p: SummaryDataPoint = { attributes: {}, startTimeUnixNano: 0n, timeUnixNano: 0n, flags: 0, count: 0, sum: 0, quantileValues: [] };
   let nAttrs = 0;
   while (r.pos < end) {
@@ -246,6 +255,7 @@ function decodeSummaryPoint(r: Reader, end: number): SummaryDataPoint {
 }
 
 function decodeQuantile(r: Reader, end: number): ValueAtQuantile {
+  chargeItem();
   const q: ValueAtQuantile = { quantile: 0, value: 0 };
   while (r.pos < end) {
     const tag = r.varint32();
@@ -258,6 +268,7 @@ function decodeQuantile(r: Reader, end: number): ValueAtQuantile {
 }
 
 function decodeExemplar(r: Reader, end: number): Exemplar {
+  chargeItem();
   const ex: Exemplar = { filteredAttributes: {}, timeUnixNano: 0n, value: 0, isInt: false, spanId: '', traceId: '' };
   let nAttrs = 0;
   while (r.pos < end) {
@@ -279,11 +290,13 @@ function decodeExemplar(r: Reader, end: number): Exemplar {
 function packedFixed64(r: Reader, end: number, out: number[]): void {
   const e = r.lengthEnd(end);
   if ((e - r.pos) % 8 !== 0) throw new DecodeError('packed fixed64 length is not a multiple of 8', 'bucketCounts');
+  chargeValues((e - r.pos) / 8);
   while (r.pos < e) out.push(r.fixed64Number());
 }
 
 function packedDouble(r: Reader, end: number, out: number[]): void {
   const e = r.lengthEnd(end);
   if ((e - r.pos) % 8 !== 0) throw new DecodeError('packed double length is not a multiple of 8', 'explicitBounds');
+  chargeValues((e - r.pos) / 8);
   while (r.pos < e) out.push(r.double());
 }

@@ -4,6 +4,7 @@ import { emptyResource, emptyScope } from '../model/common';
 import { rethrowWithin } from './errors';
 import { decodeResource, decodeScope, nested, readAttribute } from './decode-common';
 import { Reader } from './reader';
+import { chargeItem } from './limits';
 
 const REQ_RESOURCE_SPANS = (1 << 3) | 2;
 const REQ_FIELDS = [undefined, 'resourceSpans'];
@@ -74,6 +75,7 @@ export function decodeTraces(buf: Uint8Array): Traces {
 }
 
 function decodeResourceSpans(r: Reader, end: number): ResourceSpans {
+  chargeItem();
   const rs: ResourceSpans = { resource: emptyResource(), schemaUrl: '', scopeSpans: [] };
   while (r.pos < end) {
     const tag = r.varint32();
@@ -97,6 +99,7 @@ function decodeResourceSpans(r: Reader, end: number): ResourceSpans {
 }
 
 function decodeScopeSpans(r: Reader, end: number): ScopeSpans {
+  chargeItem();
   const ss: ScopeSpans = { scope: emptyScope(), schemaUrl: '', spans: [] };
   while (r.pos < end) {
     const tag = r.varint32();
@@ -120,6 +123,7 @@ function decodeScopeSpans(r: Reader, end: number): ScopeSpans {
 }
 
 function decodeSpan(r: Reader, end: number): Span {
+  chargeItem();
   // All fields present from the start, in one order, so every span shares one hidden class.
   const span: Span = {
     traceId: '', spanId: '', traceState: '', parentSpanId: '', flags: 0, name: '', kind: 0,
@@ -138,8 +142,8 @@ function decodeSpan(r: Reader, end: number): Span {
       case SPAN_KIND: span.kind = r.varint32() | 0; break;
       case SPAN_START: span.startTimeUnixNano = r.fixed64(); break;
       case SPAN_END: span.endTimeUnixNano = r.fixed64(); break;
-      case SPAN_ATTR: readAttribute(r, end, span.attributes, 'attributes', nAttrs++); break;
-      case SPAN_DROPPED_ATTRS: span.droppedAttributesCount = r.varint32(); break;
+      case SPAN_ATTR: span.droppedAttributesCount += readAttribute(r, end, span.attributes, 'attributes', nAttrs++); break;
+      case SPAN_DROPPED_ATTRS: span.droppedAttributesCount += r.varint32(); break;
       case SPAN_EVENTS: span.events.push(nested(r, end, 'events', span.events.length, decodeEvent)); break;
       case SPAN_DROPPED_EVENTS: span.droppedEventsCount = r.varint32(); break;
       case SPAN_LINKS: span.links.push(nested(r, end, 'links', span.links.length, decodeLink)); break;
@@ -158,6 +162,7 @@ function decodeSpan(r: Reader, end: number): Span {
 }
 
 function decodeEvent(r: Reader, end: number): SpanEvent {
+  chargeItem();
   const ev: SpanEvent = { timeUnixNano: 0n, name: '', attributes: {}, droppedAttributesCount: 0 };
   let n = 0;
   while (r.pos < end) {
@@ -165,8 +170,8 @@ function decodeEvent(r: Reader, end: number): SpanEvent {
     switch (tag) {
       case EV_TIME: ev.timeUnixNano = r.fixed64(); break;
       case EV_NAME: ev.name = r.string(end); break;
-      case EV_ATTR: readAttribute(r, end, ev.attributes, 'attributes', n++); break;
-      case EV_DROPPED: ev.droppedAttributesCount = r.varint32(); break;
+      case EV_ATTR: ev.droppedAttributesCount += readAttribute(r, end, ev.attributes, 'attributes', n++); break;
+      case EV_DROPPED: ev.droppedAttributesCount += r.varint32(); break;
       default: r.skip(tag, end, EV_FIELDS);
     }
   }
@@ -175,6 +180,7 @@ function decodeEvent(r: Reader, end: number): SpanEvent {
 }
 
 function decodeLink(r: Reader, end: number): SpanLink {
+  chargeItem();
   const link: SpanLink = { traceId: '', spanId: '', traceState: '', attributes: {}, droppedAttributesCount: 0, flags: 0 };
   let n = 0;
   while (r.pos < end) {
@@ -183,8 +189,8 @@ function decodeLink(r: Reader, end: number): SpanLink {
       case LINK_TRACE_ID: link.traceId = r.id(end, 16, 'traceId'); break;
       case LINK_SPAN_ID: link.spanId = r.id(end, 8, 'spanId'); break;
       case LINK_TRACE_STATE: link.traceState = r.string(end); break;
-      case LINK_ATTR: readAttribute(r, end, link.attributes, 'attributes', n++); break;
-      case LINK_DROPPED: link.droppedAttributesCount = r.varint32(); break;
+      case LINK_ATTR: link.droppedAttributesCount += readAttribute(r, end, link.attributes, 'attributes', n++); break;
+      case LINK_DROPPED: link.droppedAttributesCount += r.varint32(); break;
       case LINK_FLAGS: link.flags = r.fixed32(); break;
       default: r.skip(tag, end, LINK_FIELDS);
     }
