@@ -12,14 +12,16 @@ import { Readable } from 'node:stream';
 import { TlsClientConfig } from './config';
 import { clientTlsOptions } from './client';
 
-export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+/** RequestInit whose body may be any byte array (TS 5.9 types fetch's BodyInit over ArrayBuffer only). */
+export type FetchInit = Omit<RequestInit, 'body'> & { body?: RequestInit['body'] | Uint8Array };
+export type FetchLike = (input: string | URL | Request, init?: FetchInit) => Promise<Response>;
 
 export interface TlsFetch {
   fetch: FetchLike;
   close(): void;
 }
 
-function bodyOf(body: RequestInit['body']): Buffer | undefined {
+function bodyOf(body: FetchInit['body']): Buffer | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string') return Buffer.from(body);
   if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
