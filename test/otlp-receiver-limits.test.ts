@@ -205,3 +205,38 @@ t.test('the memory limiter is asked, with an estimate, before a request is decod
   t.match(decodeStatus(r.body).message, /memory_limiter's soft limit \(32 MiB\)/);
   t.equal(capture.traces.length, 0);
 });
+
+t.test('a memory_limiter only in the metrics pipelines does not refuse spans before decoding', async (t) => {
+  const { factory, capture } = captureExporter();
+  // limit_mib 1: the limiter refuses everything that reaches it.
+  const vigil = await startTest(`receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:0
+processors:
+  memory_limiter:
+    limit_mib: 1
+    spike_limit_mib: 0
+exporters:
+  capture:
+service:
+  telemetry:
+    metrics:
+      address: null
+  pipelines:
+    traces:
+      receivers: [otlp]
+      exporters: [capture]
+    metrics:
+      receivers: [otlp]
+      processors: [memory_limiter]
+      exporters: [capture]
+`, [factory]);
+  t.teardown(() => vigil.shutdown());
+  const traces = await post(vigil.http, Buffer.from(encodeTraces(spans(10, 'ok'))), PB);
+  t.equal(traces.status, 200, 'spans: no limiter in their pipeline');
+  t.equal(capture.traces.length, 1);
+  const metrics = await fetch(`http://${vigil.http}/v1/metrics`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"resourceMetrics":[]}' });
+  t.equal(metrics.status, 503, 'metrics: refused by their limiter');
+});

@@ -67,6 +67,8 @@ function forceGc(): void {
 
 /** Shared by every pipeline's instance of the same memory_limiter id, as in the Collector. */
 class MemoryGate {
+  /** The signals of the pipelines this limiter sits in: only their receivers' requests are estimated against it. */
+  readonly signals = new Set<Signal>();
   readonly hardBytes: number;
   readonly softBytes: number;
   readonly intervalMs: number;
@@ -156,23 +158,25 @@ class MemoryGate {
 const gates = new WeakMap<object, Map<string, MemoryGate>>();
 
 /**
- * For receivers, before decoding: refuses (RetryableError, or PermanentError when it can never fit)
- * when `bytes` more would put memory in use over the soft limit of any memory_limiter running in
- * this collector. Does nothing when there is none.
+ * For receivers, before decoding a request of `signal`: refuses (RetryableError, or PermanentError
+ * when it can never fit) when `bytes` more would put memory in use over the soft limit of a
+ * memory_limiter in a pipeline of that signal in this collector. A limiter placed only in the metrics
+ * pipelines never refuses spans. Does nothing when there is none.
  */
-export function admitEstimate(telemetry: object, bytes: number): void {
+export function admitEstimate(telemetry: object, signal: Signal, bytes: number): void {
   const byId = gates.get(telemetry);
   if (!byId) return;
-  for (const g of byId.values()) g.admitEstimate(bytes);
+  for (const g of byId.values()) if (g.signals.has(signal)) g.admitEstimate(bytes);
 }
 
-export function createMemoryLimiter<S extends Signal>(s: CreateSettings<MemoryLimiterConfig>, next: Consumer<S>, measure: () => number = memoryInUse, gc?: () => void) {
+export function createMemoryLimiter<S extends Signal>(s: CreateSettings<MemoryLimiterConfig>, next: Consumer<S>, measure: () => number = memoryInUse, gc?: () => void, signal?: S) {
   // One gate per (telemetry = collector, id): pipelines sharing the id share the measurement.
   let byId = gates.get(s.telemetry);
   if (!byId) gates.set(s.telemetry, (byId = new Map()));
   let gate = byId.get(s.id);
   if (!gate) byId.set(s.id, (gate = new MemoryGate(s, measure, gc)));
   const g = gate;
+  if (signal) g.signals.add(signal);
   return {
     gate: g,
     async start() {
@@ -218,5 +222,5 @@ export const memoryLimiterFactory: ProcessorFactory<MemoryLimiterConfig> = {
     } catch { /* schema reported it */ }
     return out;
   },
-  create: (settings, _signal, next) => createMemoryLimiter(settings, next),
+  create: (settings, signal, next) => createMemoryLimiter(settings, next, undefined, undefined, signal),
 };

@@ -55,8 +55,8 @@ export class OtlpGrpcServer {
   private stopping = false;
   private stopTlsWatch = (): void => {};
   address?: string;
-  /** Set at creation: asks the memory limiters whether decoding about `bytes` more fits (throws if not). */
-  admitDecode?: (bytes: number) => void;
+  /** Set at creation: asks the memory limiters of the signal's pipelines whether decoding about `bytes` more fits (throws if not). */
+  admitDecode?: (signal: Signal, bytes: number) => void;
   /** Set at start from `auth.authenticator`: calls without its credentials get UNAUTHENTICATED. */
   authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
 
@@ -94,7 +94,7 @@ export class OtlpGrpcServer {
   private async export(signal: Signal, body: Buffer, cb: grpc.sendUnaryData<PartialSuccess>): Promise<void> {
     if (this.stopping) return cb(errorFor(new RetryableError('the server is shutting down', 1000)));
     try {
-      this.admitDecode?.(decodeEstimate(body.length, false));
+      this.admitDecode?.(signal, decodeEstimate(body.length, false));
     } catch (e) {
       return cb(errorFor(e));
     }

@@ -51,8 +51,8 @@ export class OtlpHttpServer {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   address?: string;
-  /** Set at creation: asks the memory limiters whether decoding about `bytes` more fits (throws if not). */
-  admitDecode?: (bytes: number) => void;
+  /** Set at creation: asks the memory limiters of the signal's pipelines whether decoding about `bytes` more fits (throws if not). */
+  admitDecode?: (signal: Signal, bytes: number) => void;
   /** Set at start from `auth.authenticator`: requests without its credentials get 401. */
   authenticator?: import('../../src/auth/credentials').ServerAuthenticator;
 
@@ -130,7 +130,7 @@ export class OtlpHttpServer {
       }
 
       const body = await this.readBody(req);
-      this.admitDecode?.(decodeEstimate(body.length, asJson));
+      this.admitDecode?.(signal, decodeEstimate(body.length, asJson));
       const { data, droppedAttributes } = this.decodeBody(signal, body, asJson);
       const total = countItems(signal, data);
       const { rejected, message: invalid } = dropInvalidItems(signal, data);

@@ -10,6 +10,7 @@ import { warnIfExposed } from '../../src/tls/exposure';
 import { tlsServerSchema as tlsSchema } from '../../src/tls/config';
 import { parseEndpoint } from '../../src/util/net';
 import { admitEstimate } from '../../processors/memory_limiter';
+import type { Signal } from '../../src/model';
 
 export interface OtlpReceiverConfig {
   protocols: { grpc?: GrpcConfig; http?: HttpConfig };
@@ -93,8 +94,9 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const grpcServer: OtlpGrpcServer | undefined = grpc ? new (require('./grpc') as typeof import('./grpc')).OtlpGrpcServer(grpc, next, settings.logger) : undefined;
     const endpoints: OtlpReceiver['endpoints'] = {};
-    // The memory limiters of this collector are asked, with an estimate, before a request is decoded.
-    const admitDecode = (bytes: number) => admitEstimate(settings.telemetry, bytes);
+    // The memory limiters in this collector's pipelines of the request's signal are asked, with an
+    // estimate, before a request is decoded.
+    const admitDecode = (signal: Signal, bytes: number) => admitEstimate(settings.telemetry, signal, bytes);
     if (httpServer) httpServer.admitDecode = admitDecode;
     if (grpcServer) grpcServer.admitDecode = admitDecode;
     return {
