@@ -18,7 +18,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync, mkdtempSync, mkdirS
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../src/paths';
-import { body, downstream, generate, startVigil } from './crash';
+import { acknowledgedRate, body, downstream, startVigil } from './crash';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const log = (m: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
@@ -161,18 +161,7 @@ async function queueRatio(argv: string[]): Promise<number> {
         if (mode === 'memory') yaml = yaml.replace('sending_queue: { storage: file_storage, max_size_mib: 256 }', 'sending_queue: { queue_size: 1000 }');
         writeFileSync(config, yaml);
         const v = await startVigil(root, config, work, env);
-        const acked: number[] = [];
-        const stop = { v: false };
-        const gen = generate(v.http, { n: 1 }, acked, stop);
-        await sleep(1000);
-        const before = acked.length;
-        const t0 = Date.now();
-        await sleep(seconds * 1000);
-        const rate = ((acked.length - before) * 1000) / (Date.now() - t0);
-        stop.v = true;
-        await gen;
-        v.child.kill('SIGTERM');
-        await v.exited;
+        const rate = await acknowledgedRate(v, seconds);
         log(`queue-ratio ${mode}: ${Math.round(rate)} spans/s`);
         best[mode] = Math.max(best[mode] ?? 0, rate);
       } finally {

@@ -112,6 +112,26 @@ function storeCounts(path: string): Map<string, number> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Acknowledged spans per second from the generator over `seconds`, after a 1 s warm-up; then stops
+ * the generator and the Vigil (SIGTERM) and waits for both.
+ */
+export async function acknowledgedRate(v: Vigil, seconds: number): Promise<number> {
+  const acked: number[] = [];
+  const stop = { v: false };
+  const gen = generate(v.http, { n: 1 }, acked, stop);
+  await sleep(1000);
+  const before = acked.length;
+  const t0 = Date.now();
+  await sleep(seconds * 1000);
+  const rate = ((acked.length - before) * 1000) / (Date.now() - t0);
+  stop.v = true;
+  await gen;
+  v.child.kill('SIGTERM');
+  await v.exited;
+  return rate;
+}
+
 interface CrashResult { config: string; cycles: number; acknowledged: number; lost: number; duplicates: number }
 
 async function crashRun(root: string, name: string, cycles: number, log: (m: string) => void): Promise<CrashResult> {
@@ -208,18 +228,7 @@ async function throughput(root: string, seconds: number, log: (m: string) => voi
         });
         void exited.then(() => reject(new Error(err.slice(-2000))));
       });
-      const acked: number[] = [];
-      const stop = { v: false };
-      const gen = generate(v.http, { n: 1 }, acked, stop);
-      await sleep(1000);
-      const before = acked.length;
-      const t0 = Date.now();
-      await sleep(seconds * 1000);
-      const rate = ((acked.length - before) * 1000) / (Date.now() - t0);
-      stop.v = true;
-      await gen;
-      v.child.kill('SIGTERM');
-      await v.exited;
+      const rate = await acknowledgedRate(v, seconds);
       log(`throughput ${mode}: ${Math.round(rate)} spans/s`);
       out[mode] = Math.max(out[mode] ?? 0, rate);
     } finally {
