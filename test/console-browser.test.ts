@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, BrowserContext, Page } from 'playwright-core';
-import { ATTACKER_IP, BRUTE_IP, XSS, Scenario, startScenario } from './helpers/console-scenario';
+import { ATTACKER_IP, BRUTE_IP, HOOK_REFUSAL, XSS, Scenario, startScenario } from './helpers/console-scenario';
 import { findAssets } from '../extensions/api/console';
 import { reportCommand } from '../src/cli/commands/report';
 
@@ -183,6 +183,27 @@ t.test('the console in chromium', async (t) => {
     await page.getByText(/acknowledged$/).first().waitFor();
     await page.locator('tr', { hasText: ATTACKER_IP }).filter({ hasText: 'by console' }).first().waitFor();
     t.same(posts.map((p) => p.type), ['application/json'], 'sent as JSON');
+  });
+
+  await t.test('alerts: recent notifications per channel, a refused delivery shown as failed with its error as text', async (t) => {
+    await goto('page=alerts');
+    const pager = page.locator('table', { hasText: 'Channel webhook/pager' });
+    const sent = pager.locator('tbody tr', { hasText: 'AttackerIP' }).filter({ hasText: 'sent' }).first();
+    await sent.waitFor();
+    t.match(await sent.innerText(), /team/, 'with its receiver');
+    t.ok(s.pagerBodies.some((b) => JSON.parse(b).groupLabels?.alertname === 'AttackerIP'), 'the pager channel did receive it');
+    const chat = page.locator('table', { hasText: 'Channel webhook/chat' });
+    const failed = chat.locator('tbody tr', { hasText: 'AttackerIP' }).filter({ hasText: 'failed' }).first();
+    await failed.waitFor();
+    t.ok((await failed.innerText()).includes(`answered 400: ${HOOK_REFUSAL}`), 'the refusal, HTML included, is shown as text');
+    t.equal(await chat.locator('img').count(), 0, 'no element is made from the answer');
+    await shot('alerts-notifications');
+    const api = await (await fetch(`${s.api}/api/alerts/notifications`)).json() as any;
+    const byChannel = Object.fromEntries(api.channels.map((c: any) => [c.channel, c.deliveries]));
+    t.equal(byChannel['webhook/chat']?.[0]?.state, 'failed', 'the API says the same');
+    t.equal(byChannel['webhook/chat']?.[0]?.attempts, 1, 'a 400 is not retried');
+    t.equal(byChannel['webhook/pager']?.[0]?.state, 'sent');
+    t.equal((await fetch(`${s.api}/api/alerts/notifications?limit=0`)).status, 400, 'a bad limit is refused');
   });
 
   await t.test('anomalies: the jump with its expected range and a chart around it', async (t) => {

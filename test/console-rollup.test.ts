@@ -16,6 +16,8 @@ import { Telemetry } from '../src/telemetry';
 import { SqliteConfig, sqliteExporterFactory } from '../exporters/sqlite';
 import { openStore } from '../exporters/sqlite/store';
 import { BUCKET_GROWTH } from '../exporters/sqlite/span-rollup';
+import { THREAT_EVENT_CONDITION, THREAT_EXPRESSIONS } from '../exporters/sqlite/schema';
+import { openSqlite } from '../src/storage/sqlite';
 import { spanSummary, spanSummaryRaw, threatSummary, anomalySummary } from '../src/query/summary';
 
 const host: Host = { getExtension: () => undefined, reportStatus: () => undefined, componentStatuses: () => [] };
@@ -173,4 +175,16 @@ t.test('security and anomaly events are read through the logs_event_ts index', a
   const plan = store.db.prepare(`EXPLAIN QUERY PLAN SELECT ts_unix_nano FROM logs WHERE event_name = ? AND event_name <> '' AND ts_unix_nano >= ? AND ts_unix_nano < ? ORDER BY ts_unix_nano DESC LIMIT 10`)
     .all('security.threat', 0, 1) as Array<{ detail: string }>;
   t.match(plan.map((p) => p.detail).join('\n'), /logs_event_ts/, 'the query plan uses the events index');
+  // The threat fields come from the covering index logs_threat_fields, read without the table rows.
+  const threatPlan = store.db.prepare(`EXPLAIN QUERY PLAN SELECT ts_unix_nano, ${THREAT_EXPRESSIONS.join(', ')}, trace_id, span_id, service_name FROM logs INDEXED BY logs_threat_fields
+    WHERE ${THREAT_EVENT_CONDITION} AND ts_unix_nano >= ? AND ts_unix_nano < ?`).all(0, 1) as Array<{ detail: string }>;
+  t.match(threatPlan.map((p) => p.detail).join('\n'), /COVERING INDEX logs_threat_fields|USING INDEX logs_threat_fields/, 'the threat fields index serves the query');
+  // A store last opened by an older writer has no such index: the same summary through logs_event_ts.
+  const withIndex = threatSummary(store.db, r);
+  const writable = openSqlite(path);
+  writable.exec('DROP INDEX logs_threat_fields');
+  writable.close();
+  const other = openStore(path);
+  t.teardown(() => other.close());
+  t.same(threatSummary(other.db, r), withIndex, 'same summary without the index');
 });

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { webhookExporterFactory } from '../exporters/webhook';
 import { NotifyTemplate, escapeHtml, templateError } from '../exporters/webhook/template';
 import { PermanentError } from '../src/errors';
+import type { ApiHandler, ApiRequest } from '../src/api';
 import { notificationLogs } from '../src/alerting/notification';
 import { Severity } from '../src/model';
 import { CertFactory } from './helpers/certs';
@@ -96,6 +97,38 @@ t.test('500 then success: retried with backoff, one delivery id, nothing after s
   await ex.shutdown!();
   t.equal(await counter(telemetry, 'vigil_exporter_sent_log_records_total'), 1);
   t.equal(await counter(telemetry, 'vigil_exporter_send_failed_log_records_total'), 0);
+});
+
+t.test('delivery status per channel: retrying with the error, then failed once retries run out; sent on success', async (t) => {
+  let down = true;
+  const srv = await new FakeServer((_r, res) => { res.writeHead(down ? 503 : 200).end(down ? 'maintenance' : 'ok'); }).start();
+  t.teardown(() => srv.close());
+  // The API server as the exporters see it: they register GET /api/alerts/notifications on it.
+  const routes = new Map<string, ApiHandler>();
+  const api = { route: (m: string, p: string, h: ApiHandler) => void routes.set(`${m} ${p}`, h) };
+  const host = { getExtension: (id: string) => (id === 'api' ? api : undefined) } as never;
+  const list = async () => {
+    const h = routes.get('GET /api/alerts/notifications')!;
+    return ((await h({ query: new URLSearchParams() } as ApiRequest)) as any).channels;
+  };
+  const { ex } = build(webhookExporterFactory, { url: srv.url, sending_queue: { enabled: false }, retry_on_failure: { ...fast, max_elapsed_time: '1s' } }, { id: 'webhook/oncall' });
+  await ex.start!(host);
+  const failing = ex.logs!.consume(logsOf(firing()));
+  await waitFor(() => srv.requests.length >= 2, 5000, 'a retry');
+  let d = (await list())[0].deliveries[0];
+  t.match(d, { state: 'retrying', alertname: 'HighLatency', receiver: 'team', status: 'firing' }, 'retrying while the channel answers 503');
+  t.match(d.error, /answered 503: maintenance/);
+  await t.rejects(failing, 'given up after max_elapsed_time');
+  d = (await list())[0].deliveries[0];
+  t.equal(d.state, 'failed', 'failed once retries ran out');
+  t.ok(d.attempts >= 2);
+  down = false;
+  await ex.logs!.consume(logsOf(notification([{ labels: { alertname: 'DiskFull' } }])));
+  const [channel] = await list();
+  t.equal(channel.channel, 'webhook/oncall');
+  t.equal(channel.type, 'webhook');
+  t.same(channel.deliveries.map((x: any) => [x.alertname, x.state, x.error ?? '']), [['DiskFull', 'sent', ''], ['HighLatency', 'failed', d.error]], 'newest first');
+  await ex.shutdown!();
 });
 
 t.test('429 with Retry-After: the wait follows the header, not the shorter backoff', async (t) => {

@@ -3,7 +3,7 @@ import type { ComponentChildren } from 'preact';
 
 export function Status({ value }: { value: string }) {
   const v = String(value ?? 'unknown');
-  const cls = /^(ok|succeeded|running|firing-acked|healthy|active)$/.test(v) ? 'ok' : /(error|failed|firing|critical|stalled)/.test(v) ? 'bad' : /(degraded|pending|warn|high|starting|suppressed)/.test(v) ? 'warn' : 'neutral';
+  const cls = /^(ok|succeeded|running|firing-acked|healthy|active|sent)$/.test(v) ? 'ok' : /(error|failed|firing|critical|stalled)/.test(v) ? 'bad' : /(degraded|pending|warn|high|starting|suppressed|retrying|sending)/.test(v) ? 'warn' : 'neutral';
   const icon = cls === 'ok' ? '●' : cls === 'bad' ? '✖' : cls === 'warn' ? '▲' : '○';
   return <span class={`badge ${cls}`}><span aria-hidden="true">{icon} </span>{v}</span>;
 }

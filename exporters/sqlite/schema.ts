@@ -60,6 +60,23 @@ export const TABLES = {
 /** Width of a rollup bucket of metric_number_rollup_1m. */
 export const ROLLUP_BUCKET_NANOS = 60_000_000_000n;
 
+/**
+ * The threat fields of security events (`event_name` `security.threat`) the Security page shows.
+ * A partial covering index holds them already extracted from the attributes JSON, so the page's
+ * query (src/query/summary.ts, which must use these exact expressions) reads the index alone and
+ * runs no json_extract per event on every live update: 2,000 events over 24 h took ~10 ms of CPU
+ * through logs_event_ts, 3.5 ms through this index. Only security events are in it, so inserts of
+ * other records pay nothing; a store made before it gets it built once at open.
+ */
+export const THREAT_FIELDS = ['type', 'severity', 'score', 'source_ip', 'user', 'attribute'] as const;
+export const THREAT_EXPRESSIONS = [
+  ...THREAT_FIELDS.map((f) => `json_extract(attributes, '$."security.threat.${f}"')`),
+  `substr(json_extract(attributes, '$."security.threat.evidence"'), 1, 500)`,
+];
+export const THREAT_EVENT_CONDITION = `event_name = 'security.threat'`;
+const THREAT_INDEX_DDL = `CREATE INDEX IF NOT EXISTS logs_threat_fields ON logs (ts_unix_nano, ${THREAT_EXPRESSIONS.join(', ')}, trace_id, span_id, service_name)
+  WHERE ${THREAT_EVENT_CONDITION};`;
+
 export const META_DDL = `CREATE TABLE IF NOT EXISTS vigil_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`;
 
 export const DDL = `${META_DDL}
@@ -134,6 +151,8 @@ CREATE INDEX IF NOT EXISTS logs_service_ts ON logs (service_name, ts_unix_nano);
 CREATE INDEX IF NOT EXISTS logs_trace_id ON logs (trace_id) WHERE trace_id <> '';
 -- Events (security threats, anomalies) by name and time; records without an event name stay out.
 CREATE INDEX IF NOT EXISTS logs_event_ts ON logs (event_name, ts_unix_nano) WHERE event_name <> '';
+-- Security events with their threat fields extracted (see THREAT_EXPRESSIONS).
+${THREAT_INDEX_DDL}
 
 CREATE TABLE IF NOT EXISTS metric_series (
   series_id INTEGER PRIMARY KEY,

@@ -10,6 +10,9 @@ import type { Host, SignalConsumers } from '../../src/component';
 import type { CreateSettings } from '../../src/component';
 import { Notification, notificationLogs, parseNotification, receiverSelected } from '../../src/alerting/notification';
 import { ExporterOptions, HelperExporter, SendContext, createExporter } from '../../src/exporterhelper';
+import { DeliveryRing, deliveryChannels } from '../../src/alerting/deliveries';
+import { API_EXTENSION, type ApiServer } from '../../src/api';
+import { isPermanent } from '../../src/errors';
 import type { AnySignalData, LogRecord, Logs, Signal, Traces } from '../../src/model';
 
 export interface NotificationHandler {
@@ -43,6 +46,11 @@ export const receiversSchema = {
 const PARSED = Symbol('notification');
 type Carried = Logs & { [PARSED]?: Notification };
 
+/** Same on every retry of one notification (time, receiver, group, status, step). */
+function deliveryKey(n: Notification, r: LogRecord): string {
+  return `${r.timeUnixNano}\n${n.receiver}\n${n.groupKey}\n${n.status}\n${n.escalationStep ?? ''}`;
+}
+
 function single(rl: Logs['resourceLogs'][number], sl: Logs['resourceLogs'][number]['scopeLogs'][number], r: LogRecord): Logs {
   return {
     resourceLogs: [{ resource: rl.resource, schemaUrl: rl.schemaUrl, scopeLogs: [{ scope: sl.scope, schemaUrl: sl.schemaUrl, logRecords: [r] }] }],
@@ -60,15 +68,36 @@ export function createNotificationExporter<C extends ReceiversConfig>(
   opts: ExporterOptions = {},
 ): HelperExporter {
   const receivers = settings.config.receivers;
+  // Recent deliveries and their outcome, for GET /api/alerts/notifications (src/alerting/deliveries.ts).
+  const ring = new DeliveryRing(settings.id, settings.id.split('/')[0]);
   const helper = createExporter(settings, signals, {
-    start: handler.start ? (host) => handler.start!(host) : undefined,
+    start: async (host) => {
+      const api = host.getExtension<ApiServer>(API_EXTENSION);
+      if (api) deliveryChannels(api).set(settings.id, ring);
+      await handler.start?.(host);
+    },
     shutdown: handler.shutdown ? () => handler.shutdown!() : undefined,
     send: async (signal: Signal, data: AnySignalData, ctx: SendContext) => {
       if (signal === 'traces') return handler.deliverSpan?.(data as Traces, ctx);
       const carried = data as Carried;
       const n = carried[PARSED];
-      if (n) return handler.deliver(n, carried.resourceLogs[0].scopeLogs[0].logRecords[0], ctx);
-      return handler.deliverLog?.(carried, ctx);
+      if (!n) return handler.deliverLog?.(carried, ctx);
+      const record = carried.resourceLogs[0].scopeLogs[0].logRecords[0];
+      const key = deliveryKey(n, record);
+      ring.attempt(key, n);
+      try {
+        await handler.deliver(n, record, ctx);
+        ring.outcome(key, undefined, false);
+      } catch (e) {
+        // A retryable error may still be given up on: `dropped` below then marks it failed.
+        ring.outcome(key, e as Error, isPermanent(e as Error));
+        throw e;
+      }
+    },
+    dropped: (signal: Signal, data: AnySignalData, err: Error) => {
+      const carried = data as Carried;
+      const n = signal === 'logs' ? carried[PARSED] : undefined;
+      if (n) ring.outcome(deliveryKey(n, carried.resourceLogs[0].scopeLogs[0].logRecords[0]), err, true);
     },
   }, opts);
 

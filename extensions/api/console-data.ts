@@ -265,8 +265,8 @@ export class ConsoleData {
   async alerts() {
     const alerts = await this.invoke('/api/alerts');
     if (alerts.status === 404) return { configured: false, hint: 'not configured: add an alerts connector with rules to pipelines.yaml' };
-    const [groups, silences] = await Promise.all([this.invoke('/api/alerts/groups'), this.invoke('/api/silences')]);
-    return { configured: true, alerts: alerts.body, groups: groups.body, silences: silences.body };
+    const [groups, silences, notifications] = await Promise.all([this.invoke('/api/alerts/groups'), this.invoke('/api/silences'), this.invoke('/api/alerts/notifications')]);
+    return { configured: true, alerts: alerts.body, groups: groups.body, silences: silences.body, notifications: notifications.status === 200 ? notifications.body : { channels: [] } };
   }
 
   async anomalies(r: Range) {

@@ -3,6 +3,7 @@
  *
  *   GET    /api/alerts[?state=pending|firing|resolved][&filter=<matcher>...]  alerts with state, fingerprint, labels, since
  *   GET    /api/alerts/groups                                                  aggregation groups
+ *   GET    /api/alerts/notifications[?limit=N]                                 recent deliveries per channel (./deliveries.ts)
  *   POST   /api/alerts/:fingerprint/ack   {"by": "...", "comment": "..."}     acknowledge (stops escalation)
  *   GET    /api/silences                                                       silences
  *   POST   /api/silences                  Alertmanager postableSilence        create (or update with "id") → {"silenceID"}
@@ -15,6 +16,7 @@
 import { ApiError, ApiRequest, ApiServer } from '../api';
 import type { Alerting, AlertState } from './alerting';
 import { registerAlertmanagerApi } from './amapi';
+import { deliveryChannels } from './deliveries';
 import { Matcher, parseMatchers } from './matchers';
 
 function filters(req: ApiRequest): { state?: AlertState; matchers?: Matcher[] } {
@@ -71,5 +73,6 @@ export function registerAlertingApi(api: ApiServer, alerting: Alerting): void {
   api.route('GET', '/api/silences/:id', getSilence);
   api.route('DELETE', '/api/silences/:id', expireSilence);
 
+  deliveryChannels(api); // the route exists even before a notification exporter starts
   registerAlertmanagerApi(api, alerting);
 }

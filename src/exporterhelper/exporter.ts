@@ -37,6 +37,9 @@ export interface Sender {
   /** Deliver one request. Reject with PermanentError for data that can never be accepted. */
   send(signal: Signal, data: AnySignalData, ctx: SendContext): Promise<void>;
   start?(host: Host): Promise<void>;
+  /** Told when a request is given up for good (refused permanently, retries exhausted, dropped at
+   *  shutdown), so a sender can record the outcome (the notification exporters' delivery status). */
+  dropped?(signal: Signal, data: AnySignalData, err: Error): void;
   /** Called once the queue has drained (or the drain gave up): flush and release resources. */
   shutdown?(): Promise<void>;
 }
@@ -298,6 +301,7 @@ export class QueuedExporter {
         if (isPermanent(e)) {
           c.sendFailed.inc(req.items);
           this.logger.error({ signal: req.signal, items: req.items, err: e.message }, 'exporting failed permanently; removing the request from the persistent queue');
+          this.sender.dropped?.(req.signal, req.data, e);
           return true;
         }
         if (this.forced) return false;
@@ -399,6 +403,7 @@ export class QueuedExporter {
         const drop = (why: string, out: Error): never => {
           c.sendFailed.inc(req.items);
           this.logger.error({ signal: req.signal, items: req.items, attempts: attempt, err: e.message }, `exporting failed, dropping data: ${why}`);
+          this.sender.dropped?.(req.signal, req.data, out);
           throw out;
         };
         if (isPermanent(e)) drop('permanent error', e);
@@ -481,6 +486,7 @@ export class QueuedExporter {
         for (let req = this.take(); req; req = this.take()) {
           this.metrics.bySignal[req.signal].sendFailed.inc(req.items);
           dropped += req.items;
+          this.sender.dropped?.(req.signal, req.data, new Error(`exporter stopped: the queue did not drain within ${limit}ms`));
         }
         this.logger.error({ droppedItems: dropped, timeoutMs: limit }, 'exporter queue did not drain in time; dropping what is left');
         for (const ac of this.controllers) ac.abort();

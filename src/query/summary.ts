@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { parseAttributes } from '../../exporters/sqlite/store';
-import { SECURITY_EVENT_NAME } from './search';
+import { THREAT_EVENT_CONDITION, THREAT_EXPRESSIONS } from '../../exporters/sqlite/schema';
 import { EVENT_NAME as ANOMALY_EVENT_NAME } from '../../processors/anomaly/events';
 import { hasSpanRollup, HOUR_MS, spanSummaryFromRollup } from './span-rollup-summary';
 
@@ -172,17 +172,23 @@ function events(db: Database.Database, name: string, r: Range, limit: number): E
   return rows.map(([t, attrs, traceId, spanId, service, body]) => ({ time_ms: t, attributes: parseAttributes(attrs), trace_id: traceId, span_id: spanId, service, body: typeof body === 'string' ? body : '' }));
 }
 
-const THREAT_FIELDS = ['type', 'severity', 'score', 'source_ip', 'user', 'attribute'] as const;
+/** Connections whose store has logs_threat_fields (absent until a recent writer opened the store). */
+const threatIndexed = new WeakSet<Database.Database>();
 
 /**
- * Security events with only the attributes the summary shows, extracted by SQLite (no JSON parse
- * of whole attribute sets in JavaScript on every live update); evidence cut to 500 characters.
+ * Security events with only the attributes the summary shows, evidence cut to 500 characters, read
+ * from the covering index logs_threat_fields where SQLite keeps them extracted: no json_extract per
+ * event on each update. Its WHERE and expressions are repeated here word for word (or SQLite could
+ * not use it), and named (the planner would otherwise prefer logs_event_ts for the equality on
+ * event_name). A store last opened by an older writer has no such index: then through logs_event_ts.
  */
 function threatEvents(db: Database.Database, r: Range, limit: number) {
-  const cols = THREAT_FIELDS.map((f) => `json_extract(attributes, '$."security.threat.${f}"')`).join(', ');
-  return db.prepare(`SELECT ts_unix_nano / 1000000 t, ${cols}, substr(json_extract(attributes, '$."security.threat.evidence"'), 1, 500), trace_id, span_id, service_name FROM logs
-    WHERE event_name = ? AND event_name <> '' AND ts_unix_nano >= ? AND ts_unix_nano < ? ORDER BY ts_unix_nano DESC LIMIT ?`)
-    .safeIntegers(false).raw().all(SECURITY_EVENT_NAME, ns(r.startMs), ns(r.endMs), limit) as Array<[number, unknown, unknown, unknown, unknown, unknown, unknown, unknown, string, string, string]>;
+  if (!threatIndexed.has(db) && db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'logs_threat_fields'`).get()) threatIndexed.add(db);
+  const indexed = threatIndexed.has(db);
+  const from = indexed ? `logs INDEXED BY logs_threat_fields WHERE ${THREAT_EVENT_CONDITION}` : `logs WHERE ${THREAT_EVENT_CONDITION} AND event_name <> ''`;
+  return db.prepare(`SELECT ts_unix_nano / 1000000 t, ${THREAT_EXPRESSIONS.join(', ')}, trace_id, span_id, service_name FROM ${from}
+    AND ts_unix_nano >= ? AND ts_unix_nano < ? ORDER BY ts_unix_nano DESC LIMIT ?`)
+    .safeIntegers(false).raw().all(ns(r.startMs), ns(r.endMs), limit) as Array<[number, unknown, unknown, unknown, unknown, unknown, unknown, unknown, string, string, string]>;
 }
 
 const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));

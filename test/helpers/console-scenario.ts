@@ -3,7 +3,12 @@
  * Prometheus), on ephemeral ports, fed by the OpenTelemetry JS SDK with what the console and the
  * report must show: ordinary requests, an SQL injection whose span also carries an XSS attribute,
  * a slow operation, auth failures from one IP (a block), and a metric that jumps (an anomaly).
+ * The alert's notifications go to two webhook channels on a local HTTP server: `webhook/pager`
+ * accepts them, `webhook/chat` refuses them (400, with HTML in its answer), so the Alerts page has
+ * a sent and a failed delivery.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +26,8 @@ import type { PrometheusExporter } from '../../exporters/prometheus/exporter';
 export const XSS = '<script>alert(1)</script>';
 export const ATTACKER_IP = '203.0.113.5';
 export const BRUTE_IP = '192.0.2.44';
+/** What the refusing webhook channel answers: HTML the console must show as text. */
+export const HOOK_REFUSAL = '<img src=x onerror=alert(2)>';
 
 export interface Scenario {
   api: string;
@@ -31,12 +38,14 @@ export interface Scenario {
   dataDir: string;
   attackTraceId: string;
   slowTraceId: string;
+  /** Notification bodies the accepting webhook channel received. */
+  pagerBodies: string[];
   /** Send more ordinary requests (for live updates). */
   requests(n: number, name?: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-export function scenarioYaml(dataDir: string, interval = '1s', selfMetrics = false): string {
+export function scenarioYaml(dataDir: string, interval = '1s', selfMetrics = false, hookBase = 'http://127.0.0.1:9'): string {
   return `receivers:
   otlp:
     protocols:
@@ -88,6 +97,10 @@ exporters:
     path: ${join(dataDir, 'vigil.db')}
   prometheus:
     endpoint: 127.0.0.1:0
+  webhook/pager:
+    url: ${hookBase}/ok
+  webhook/chat:
+    url: ${hookBase}/reject
 extensions:
   api:
     endpoint: 127.0.0.1:0
@@ -121,7 +134,7 @@ service:
       exporters: [sqlite, alerts]
     logs/notify:
       receivers: [alerts]
-      exporters: [sqlite]
+      exporters: [sqlite, webhook/pager, webhook/chat]
 `;
 }
 
@@ -135,7 +148,25 @@ async function waitFor(what: string, pred: () => Promise<boolean>, timeoutMs = 2
 
 export async function startScenario(opts: { interval?: string; selfMetrics?: boolean } = {}): Promise<Scenario> {
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-console-'));
-  const vigil = await startTest(scenarioYaml(dataDir, opts.interval, opts.selfMetrics));
+  const pagerBodies: string[] = [];
+  const hooks = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url === '/ok') {
+        pagerBodies.push(Buffer.concat(chunks).toString());
+        res.end('ok');
+      } else {
+        res.writeHead(400, { 'content-type': 'text/html' }).end(HOOK_REFUSAL);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => hooks.listen(0, '127.0.0.1', resolve));
+  const hookBase = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
+  const vigil = await startTest(scenarioYaml(dataDir, opts.interval, opts.selfMetrics, hookBase)).catch((e) => {
+    hooks.close();
+    throw e;
+  });
   const api = `http://${vigil.collector.component<ApiExtension>('extension', 'api')!.address}`;
   const promAddr = vigil.collector.component<PrometheusExporter>('exporter', 'prometheus')!.address!;
   const resource = resourceFromAttributes({ 'service.name': 'checkout', 'service.version': '1.4.2' });
@@ -204,13 +235,14 @@ export async function startScenario(opts: { interval?: string; selfMetrics?: boo
   await waitFor('the alert to fire', async () => (await json('/api/alerts')).some((a: any) => a.state === 'firing'));
 
   return {
-    api, dataDir, dbPath: join(dataDir, 'vigil.db'), attackTraceId, slowTraceId,
+    api, dataDir, dbPath: join(dataDir, 'vigil.db'), attackTraceId, slowTraceId, pagerBodies,
     prometheus: `${promAddr.host}:${promAddr.port}`,
     ...(vigil.metricsAddress ? { selfMetrics: vigil.metricsAddress } : {}),
     requests,
     async stop() {
       await Promise.allSettled([tracerProvider.shutdown(), loggerProvider.shutdown(), meterProvider.shutdown()]);
       await vigil.shutdown();
+      await new Promise((resolve) => hooks.close(resolve));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

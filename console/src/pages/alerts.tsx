@@ -83,6 +83,20 @@ export function Alerts({ data }: { data: any }) {
           { label: 'notifications', value: (g: any) => (g.notifications ?? g.lastNotifications ?? []).map((n: any) => `${n.receiver ?? n.channel}: ${n.status ?? n.state} ${n.at ? ago(n.at) : ''}`).join('; ') || '–' },
         ]} />
       </Section>
+      <Section title="Recent notifications per channel" wide>
+        {(data.notifications?.channels ?? []).length === 0 && <p class="empty">No notification channels: add a notification exporter (webhook, email, github, sentry, alertmanager) to the pipeline that receives from the alerts connector.</p>}
+        {(data.notifications?.channels ?? []).map((c: any) => (
+          <Table key={c.channel} caption={`Channel ${c.channel}`} rows={c.deliveries ?? []} empty="no notifications delivered since the start" columns={[
+            { label: 'time', value: (d: any) => time(d.lastAttempt) },
+            { label: 'alert', value: (d: any) => d.alertname || d.groupKey },
+            { label: 'receiver', value: (d: any) => d.receiver },
+            { label: 'notification', value: (d: any) => `${d.status}${d.escalationStep !== undefined ? ` (step ${d.escalationStep})` : ''}` },
+            { label: 'delivery', value: (d: any) => <Status value={d.state} /> },
+            { label: 'attempts', value: (d: any) => String(d.attempts), num: true },
+            { label: 'error', value: (d: any) => d.error ?? '' },
+          ]} />
+        ))}
+      </Section>
       <Section title="Silences">
         {canWrite && <SilenceForm onDone={setMsg} />}
         <Table caption="Silences" rows={Array.isArray(data.silences) ? data.silences : []} empty="no silences" columns={[
