@@ -37,7 +37,7 @@ t.test('auth off: a web page cannot change state; programs and the console can',
   t.same(Object.keys(session).sort(), ['csrf_token', 'principal', 'role']);
   t.equal(session.principal, null);
   t.equal(session.role, 'admin', 'auth off: everyone may do everything');
-  t.equal((await raw(api, 'POST', '/api/silences', { ...own, 'x-csrf-token': 'x' + session.csrf_token.slice(1) }, SILENCE)).status, 403, 'wrong token');
+  t.equal((await raw(api, 'POST', '/api/silences', { ...own, 'x-csrf-token': (session.csrf_token[0] === 'x' ? 'y' : 'x') + session.csrf_token.slice(1) }, SILENCE)).status, 403, 'wrong token');
   t.equal((await raw(api, 'POST', '/api/silences', { ...own, 'x-csrf-token': session.csrf_token }, SILENCE)).status, 200, 'console with token');
   t.equal((await raw(api, 'GET', '/api/silences', { host: `localhost:${api.split(':')[1]}` })).status, 200, 'localhost is a loopback name');
   t.equal((await raw(api, 'GET', '/api/silences')).json().length, 2);
