@@ -54,7 +54,10 @@ t.test('process sampling reads CPU time and RSS from /proc', async (t) => {
   const b = sampleProcess(process.pid)!;
   const nodeSeconds = (c1.user + c1.system) / 1e6;
   const procSeconds = b.cpuSeconds - a.cpuSeconds;
-  t.ok(Math.abs(procSeconds - nodeSeconds) < 0.06, `/proc says ${procSeconds.toFixed(2)} s, Node says ${nodeSeconds.toFixed(2)} s`);
+  // The two clocks are read at slightly different moments, and the process's other threads (GC,
+  // compilation, the loader) run in between: agreement within a factor of 2 is what this can
+  // promise on a busy machine, and it still catches a wrong unit (ticks, ms) by a factor of 10 or more.
+  t.ok(procSeconds >= nodeSeconds / 2 && procSeconds <= nodeSeconds * 2, `/proc says ${procSeconds.toFixed(2)} s, Node says ${nodeSeconds.toFixed(2)} s`);
   t.ok(ProcSampler.cpuPercent(a, b) > 0);
   t.equal(sampleProcess(2 ** 22 + 12345), undefined, 'no such process');
 });
