@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import CipherDatabase from 'better-sqlite3-multiple-ciphers';
+import { insertSpanRows } from './sqlite-span-inserts';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -36,27 +37,14 @@ function open(path: string, v: Variant): Database.Database {
 function run(dir: string, v: Variant): number {
   const path = join(dir, `${Math.random().toString(36).slice(2)}.db`);
   const db = open(path, v);
-  db.pragma(`page_size = ${pageSize}`);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE spans (trace_id TEXT, span_id TEXT, name TEXT, start_ns INTEGER, end_ns INTEGER, attributes TEXT, service TEXT)');
-  db.exec('CREATE INDEX spans_start ON spans (service, start_ns)');
-  const ins = db.prepare('INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const attrs = JSON.stringify({ 'http.request.method': 'GET', 'http.route': '/api/items/{id}', 'http.response.status_code': 200, 'url.path': '/api/items/42', 'server.address': 'api.internal' });
-  const tx = db.transaction((from: number) => {
-    for (let i = from; i < Math.min(rows, from + txRows); i++) ins.run(i.toString(16).padStart(32, '0'), i.toString(16).padStart(16, '0'), 'GET /api/items/{id}', i * 1000, i * 1000 + 1234567, attrs, `svc-${i % 20}`);
-  });
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < rows; i += txRows) tx(i);
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  const t1 = process.hrtime.bigint();
+  const rate = insertSpanRows(db, rows, txRows, pageSize);
   db.close();
   // Reopen with the same settings: proves the variant reads back.
   const rd = open(path, v);
   const n = (rd.prepare('SELECT count(*) n FROM spans').get() as { n: number }).n;
   rd.close();
   if (n !== rows) throw new Error(`${v.name}: expected ${rows} rows, read ${n}`);
-  return rows / (Number(t1 - t0) / 1e9);
+  return rate;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-cipher-'));

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqlite } from '../src/storage/sqlite';
+import { insertSpanRows } from './sqlite-span-inserts';
 
 const rows = Number(process.argv[2] ?? 200_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -18,20 +19,7 @@ const rounds = Number(process.argv[3] ?? 3);
 function run(dir: string, key: string | null): { insert: number; scan: number } {
   const path = join(dir, `${key ? 'enc' : 'plain'}-${Math.random().toString(36).slice(2)}.db`);
   const db = openSqlite(path, { key });
-  db.pragma('page_size = 32768');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE spans (trace_id TEXT, span_id TEXT, name TEXT, start_ns INTEGER, end_ns INTEGER, attributes TEXT, service TEXT)');
-  db.exec('CREATE INDEX spans_start ON spans (service, start_ns)');
-  const ins = db.prepare('INSERT INTO spans VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const attrs = JSON.stringify({ 'http.request.method': 'GET', 'http.route': '/api/items/{id}', 'http.response.status_code': 200, 'url.path': '/api/items/42', 'server.address': 'api.internal' });
-  const tx = db.transaction((from: number) => {
-    for (let i = from; i < Math.min(rows, from + 500); i++) ins.run(i.toString(16).padStart(32, '0'), i.toString(16).padStart(16, '0'), 'GET /api/items/{id}', i * 1000, i * 1000 + 1234567, attrs, `svc-${i % 20}`);
-  });
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < rows; i += 500) tx(i);
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  const t1 = process.hrtime.bigint();
+  const insert = insertSpanRows(db, rows, 500, 32768);
   db.close();
   const rd = openSqlite(path, { key, readonly: true });
   const t2 = process.hrtime.bigint();
@@ -39,7 +27,7 @@ function run(dir: string, key: string | null): { insert: number; scan: number } 
   const t3 = process.hrtime.bigint();
   rd.close();
   if (n !== rows) throw new Error(`expected ${rows} rows, read ${n}`);
-  return { insert: rows / (Number(t1 - t0) / 1e9), scan: rows / (Number(t3 - t2) / 1e9) };
+  return { insert, scan: rows / (Number(t3 - t2) / 1e9) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-enc-'));
